@@ -1,4 +1,4 @@
-import Decimal from 'decimal.js';
+import { Decimal } from 'decimal.js';
 
 /** Money is a Decimal inside the service and a "123.45" string at every edge. */
 export type Money = Decimal;

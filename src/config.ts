@@ -1,0 +1,165 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The service's configuration: SPEC section 5, read once from the environment through one schema.
+ * Nothing else in the service touches process.env.
+ */
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpUrl = z
+  .string()
+  .url({ message: 'must be an http(s) URL' })
+  .refine((v) => /^https?:\/\//.test(v), { message: 'must be an http(s) URL' })
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const nrb = z
+  .string()
+  .transform((v) => v.replace(/\s+/g, '').replace(/^PL/i, ''))
+  .refine((v) => /^\d{26}$/.test(v), { message: 'must be a 26-digit NRB account number' });
+
+const postgresUrl = z
+  .string()
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be a postgres:// URL with a host, e.g. postgres://user@127.0.0.1:5432/db' },
+  );
+
+const positiveInt = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .refine((n) => n > 0 && n <= max, { message: `must be between 1 and ${max}` });
+
+const envSchema = z.object({
+  PORT: positiveInt(65535).default(3000),
+  PUBLIC_URL: httpUrl.optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  GATEWAY_URL: httpUrl.optional(),
+  MERCHANT_ID: z.string().regex(/^\d{10}$/, { message: 'must be the 10-digit NIP' }).default('5490012345'),
+  MERCHANT_ACCOUNT: nrb.default('61109010140000071219812874'),
+  MERCHANT_NAME: z.string().min(1).max(200).default('PWiK Sp. z o.o. w Oświęcimiu'),
+  MERCHANT_POSTCODE: z.string().default('32-600'),
+  MERCHANT_CITY: z.string().default('Oświęcim'),
+  MERCHANT_STREET: z.string().default('ul. Ks. Jana Skarbka 1'),
+  BANK_ACCOUNTS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const out: string[] = [];
+      for (const raw of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const parsed = nrb.safeParse(raw);
+        if (!parsed.success) {
+          ctx.addIssue({ code: 'custom', message: `"${raw}" is not a 26-digit NRB account number` });
+          return z.NEVER;
+        }
+        out.push(parsed.data);
+      }
+      return out;
+    }),
+  MERCHANT_KEY_FILE: z.string().min(1).optional(),
+  BILLING_API_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  ADMIN_LOGIN: z.string().min(3).max(64).optional(),
+  ADMIN_PASSWORD: z.string().min(10, { message: 'must be at least 10 characters' }).optional(),
+  DEMO_DATA: booleanString.optional(),
+  JWT_SECRET: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PAYMENT_VALID_MINUTES: positiveInt(7 * 24 * 60).default(24 * 60),
+  PAYMENT_SWEEP_SECONDS: positiveInt(86_400).default(60),
+  PAYMENT_SWEEP_GRACE_MINUTES: positiveInt(24 * 60).default(15),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  gatewayUrl: string | undefined;
+  merchant: {
+    id: string;
+    account: string;
+    name: string;
+    postCode: string;
+    city: string;
+    street: string;
+    keyFile: string | undefined;
+  };
+  bankAccounts: string[];
+  billingApiToken: string | undefined;
+  admin: { login: string; password: string } | undefined;
+  demoData: boolean;
+  jwtSecret: string | undefined;
+  logLevel: string;
+  payments: { validMinutes: number; sweepSeconds: number; sweepGraceMinutes: number };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable is treated as unset, as shells and .env files commonly leave them.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k in envSchema.shape && v !== undefined && v !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(variable, `is invalid: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if ((e.ADMIN_LOGIN === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError(
+      e.ADMIN_LOGIN === undefined ? 'ADMIN_LOGIN' : 'ADMIN_PASSWORD',
+      'is invalid: ADMIN_LOGIN and ADMIN_PASSWORD must be set together',
+    );
+  }
+  return {
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    gatewayUrl: e.GATEWAY_URL,
+    merchant: {
+      id: e.MERCHANT_ID,
+      account: e.MERCHANT_ACCOUNT,
+      name: e.MERCHANT_NAME,
+      postCode: e.MERCHANT_POSTCODE,
+      city: e.MERCHANT_CITY,
+      street: e.MERCHANT_STREET,
+      keyFile: e.MERCHANT_KEY_FILE,
+    },
+    bankAccounts: e.BANK_ACCOUNTS,
+    billingApiToken: e.BILLING_API_TOKEN,
+    admin: e.ADMIN_LOGIN && e.ADMIN_PASSWORD ? { login: e.ADMIN_LOGIN, password: e.ADMIN_PASSWORD } : undefined,
+    demoData: e.DEMO_DATA ?? e.DATABASE_URL === undefined,
+    jwtSecret: e.JWT_SECRET,
+    logLevel: e.LOG_LEVEL,
+    payments: {
+      validMinutes: e.PAYMENT_VALID_MINUTES,
+      sweepSeconds: e.PAYMENT_SWEEP_SECONDS,
+      sweepGraceMinutes: e.PAYMENT_SWEEP_GRACE_MINUTES,
+    },
+  };
+}

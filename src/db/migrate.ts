@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Knex } from 'knex';
+
+/**
+ * Migrations live in `migrations/` as TypeScript and are compiled to `dist/migrations/`. This
+ * source reads whichever folder sits beside this module's tree, and names each migration without
+ * its extension, so a database migrated by the tests and one migrated by the built service agree.
+ */
+const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+
+interface MigrationModule {
+  up(knex: Knex): Promise<void>;
+  down?(knex: Knex): Promise<void>;
+}
+
+class FolderMigrationSource implements Knex.MigrationSource<string> {
+  async getMigrations(): Promise<string[]> {
+    return fs
+      .readdirSync(migrationsDir)
+      .filter((f) => /^\d{14}_[a-z0-9_]+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+      .sort();
+  }
+  getMigrationName(file: string): string {
+    return file.replace(/\.(ts|js)$/, '');
+  }
+  async getMigration(file: string): Promise<Knex.Migration> {
+    const mod = (await import(pathToFileURL(path.join(migrationsDir, file)).href)) as MigrationModule;
+    return { up: mod.up, down: mod.down ?? (async () => {}) };
+  }
+}
+
+const source = new FolderMigrationSource();
+
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest({ migrationSource: source })) as [number, string[]];
+  return applied;
+}
+
+/** True when every migration in the folder has been applied to this database. */
+export async function migrationsApplied(knex: Knex): Promise<boolean> {
+  const [, pending] = (await knex.migrate.list({ migrationSource: source })) as [unknown[], unknown[]];
+  return pending.length === 0;
+}

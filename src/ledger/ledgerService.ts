@@ -1,0 +1,247 @@
+import { Decimal } from 'decimal.js';
+import type { Knex } from 'knex';
+import { warsawDate, type Clock } from '../clock.js';
+import { formatMoney, ZERO } from '../money.js';
+import { LedgerStore, type ChargeRow, type CreditRow, type NewCredit } from './ledgerStore.js';
+
+export type SettlementKind = 'invoice' | 'correction' | 'payment' | 'prepayment' | 'overpayment';
+
+export interface SettlementItem {
+  documentNumber: string;
+  kind: SettlementKind;
+  issueDate: string;
+  dueDate: string | null;
+  amount: string;
+  paid: string;
+  outstanding: string;
+  paymentDate: string | null;
+  currency: string;
+}
+
+export interface SettlementFilter {
+  status?: 'paid' | 'unpaid' | undefined;
+  kind?: SettlementKind | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+export interface Balance {
+  /** What the customer still owes on invoices and corrections. */
+  totalOutstanding: string;
+  /** Money received and not yet used for any invoice (overpayments, prepayments). */
+  availableCredit: string;
+  /** totalOutstanding − availableCredit: positive means the customer owes, negative is a credit. */
+  balance: string;
+}
+
+export interface CreditResult {
+  creditId: string;
+  /** False when this source was credited before: nothing was changed. */
+  created: boolean;
+  allocated: { invoiceNumber: string; amount: string }[];
+}
+
+/**
+ * The account ledger: credits (money received) are allocated to charges (invoices, positive
+ * corrections), oldest due date first. What a credit cannot cover stays on the account and is
+ * used for the next charges, including ones issued later. Every change runs inside the caller's
+ * transaction, with the customer's row locked first.
+ */
+export class LedgerService {
+  constructor(
+    private readonly db: Knex,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Records money received, once per (source, sourceRef): allocated to `targetInvoiceIds` first,
+   * then to any other outstanding charge; the rest stays as credit on the account.
+   */
+  async recordCredit(trx: Knex.Transaction, credit: NewCredit, targetInvoiceIds: string[] = []): Promise<CreditResult> {
+    const store = new LedgerStore(trx);
+    await store.lockCustomer(credit.customerId);
+    const creditId = await store.insertCredit(credit);
+    if (!creditId) {
+      const existing = await store.findCredit(credit.source, credit.sourceRef);
+      return { creditId: existing?.id ?? '', created: false, allocated: [] };
+    }
+    const allocated: CreditResult['allocated'] = [];
+    if (targetInvoiceIds.length > 0) {
+      const targets = await store.outstandingCharges(credit.customerId, targetInvoiceIds);
+      const row = await store.creditById(creditId);
+      if (row) allocated.push(...(await allocate(store, [row], targets)));
+    }
+    allocated.push(...(await this.applyCredits(trx, credit.customerId)));
+    return { creditId, created: true, allocated };
+  }
+
+  /** Allocates every available credit of the customer to outstanding charges, oldest first. */
+  async applyCredits(trx: Knex.Transaction, customerId: string): Promise<{ invoiceNumber: string; amount: string }[]> {
+    const store = new LedgerStore(trx);
+    await store.lockCustomer(customerId);
+    const credits = await store.availableCredits(customerId);
+    if (credits.length === 0) return [];
+    const charges = await store.outstandingCharges(customerId);
+    return allocate(store, credits, charges);
+  }
+
+  /** A newly issued invoice or correction: a negative correction is a credit, the rest are charges. */
+  async invoiceIssued(
+    trx: Knex.Transaction,
+    invoice: { id: string; customerId: string; invoiceNumber: string; amount: string; issueDate: string },
+  ): Promise<void> {
+    const amount = new Decimal(invoice.amount);
+    if (amount.isNegative()) {
+      await this.recordCredit(trx, {
+        customerId: invoice.customerId,
+        kind: 'correction',
+        source: 'invoice',
+        sourceRef: invoice.id,
+        documentNumber: invoice.invoiceNumber,
+        amount: formatMoney(amount.negated()),
+        receivedOn: invoice.issueDate,
+        hasInvoiceTarget: false,
+      });
+    } else {
+      await this.applyCredits(trx, invoice.customerId);
+    }
+  }
+
+  /** What has been paid on each of the customer's invoices, and when the last payment came. */
+  async paidByInvoice(customerId: string): Promise<Map<string, { paid: string; paymentDate: string | null }>> {
+    const charges = await new LedgerStore(this.db).charges(customerId);
+    return new Map(
+      charges.map((c) => {
+        const paid = new Decimal(c.paid);
+        return [c.invoiceNumber, { paid: formatMoney(paid), paymentDate: paid.gt(0) ? c.lastPaidOn : null }];
+      }),
+    );
+  }
+
+  async balance(customerId: string): Promise<Balance> {
+    const store = new LedgerStore(this.db);
+    const [charges, credits] = await Promise.all([store.charges(customerId), store.credits(customerId)]);
+    return computeBalance(charges, credits);
+  }
+
+  /** The account ledger of SPEC 4.3 with its balance (always over the whole account). */
+  async settlements(customerId: string, filter: SettlementFilter): Promise<{ items: SettlementItem[] } & Balance> {
+    const store = new LedgerStore(this.db);
+    const charges = await store.charges(customerId);
+    const credits = await store.credits(customerId);
+    const items: SettlementItem[] = [];
+    for (const c of charges) {
+      const amount = new Decimal(c.amount);
+      if (amount.isNegative()) {
+        // A negative correction: its value lives on as a credit (shown below as its remainder).
+        items.push({
+          documentNumber: c.invoiceNumber,
+          kind: 'correction',
+          issueDate: c.issueDate,
+          dueDate: c.dueDate,
+          amount: formatMoney(amount),
+          paid: '0.00',
+          outstanding: '0.00',
+          paymentDate: null,
+          currency: c.currency,
+        });
+        continue;
+      }
+      const paid = new Decimal(c.paid);
+      items.push({
+        documentNumber: c.invoiceNumber,
+        kind: c.kind,
+        issueDate: c.issueDate,
+        dueDate: c.dueDate,
+        amount: formatMoney(amount),
+        paid: formatMoney(paid),
+        outstanding: formatMoney(amount.minus(paid)),
+        paymentDate: paid.gt(0) ? c.lastPaidOn : null,
+        currency: c.currency,
+      });
+    }
+    for (const cr of credits) {
+      if (cr.kind === 'payment') {
+        items.push({
+          documentNumber: cr.documentNumber,
+          kind: 'payment',
+          issueDate: cr.receivedOn,
+          dueDate: null,
+          amount: formatMoney(cr.amount),
+          paid: formatMoney(cr.amount),
+          outstanding: '0.00',
+          paymentDate: cr.receivedOn,
+          currency: 'PLN',
+        });
+      }
+      const left = new Decimal(cr.amount).minus(cr.used);
+      if (left.gt(0)) {
+        items.push({
+          documentNumber: cr.documentNumber,
+          kind: cr.hasInvoiceTarget ? 'overpayment' : 'prepayment',
+          issueDate: cr.receivedOn,
+          dueDate: null,
+          amount: formatMoney(left),
+          paid: '0.00',
+          outstanding: formatMoney(left.negated()),
+          paymentDate: cr.kind === 'payment' ? cr.receivedOn : null,
+          currency: 'PLN',
+        });
+      }
+    }
+    const filtered = items
+      .filter((i) => !filter.kind || i.kind === filter.kind)
+      .filter((i) => !filter.from || i.issueDate >= filter.from)
+      .filter((i) => !filter.to || i.issueDate <= filter.to)
+      .filter((i) => {
+        if (!filter.status) return true;
+        const settled = new Decimal(i.outstanding).isZero();
+        return filter.status === 'paid' ? settled : !settled;
+      })
+      .sort((a, b) => (a.issueDate === b.issueDate ? a.documentNumber.localeCompare(b.documentNumber) : a.issueDate < b.issueDate ? -1 : 1));
+    return { items: filtered, ...computeBalance(charges, credits) };
+  }
+
+  /** Today in Europe/Warsaw, by the injected clock: what "overdue" is measured against. */
+  today(): string {
+    return warsawDate(this.clock.now());
+  }
+}
+
+function computeBalance(charges: ChargeRow[], credits: CreditRow[]): Balance {
+  let outstanding = ZERO;
+  for (const c of charges) {
+    const amount = new Decimal(c.amount);
+    if (amount.gt(0)) outstanding = outstanding.plus(amount.minus(c.paid));
+  }
+  let credit = ZERO;
+  for (const cr of credits) credit = credit.plus(new Decimal(cr.amount).minus(cr.used));
+  return {
+    totalOutstanding: formatMoney(outstanding),
+    availableCredit: formatMoney(credit),
+    balance: formatMoney(outstanding.minus(credit)),
+  };
+}
+
+/** Greedy allocation: each credit in order pays the charges in order until one side runs out. */
+async function allocate(
+  store: LedgerStore,
+  credits: CreditRow[],
+  charges: ChargeRow[],
+): Promise<{ invoiceNumber: string; amount: string }[]> {
+  const done: { invoiceNumber: string; amount: string }[] = [];
+  const owed = charges.map((c) => ({ charge: c, left: new Decimal(c.amount).minus(c.paid) }));
+  for (const credit of credits) {
+    let available = new Decimal(credit.amount).minus(credit.used);
+    for (const o of owed) {
+      if (available.lte(0)) break;
+      if (o.left.lte(0)) continue;
+      const part = Decimal.min(available, o.left);
+      await store.insertAllocation(credit.id, o.charge.id, formatMoney(part));
+      done.push({ invoiceNumber: o.charge.invoiceNumber, amount: formatMoney(part) });
+      available = available.minus(part);
+      o.left = o.left.minus(part);
+    }
+  }
+  return done;
+}

@@ -1,0 +1,94 @@
+import http from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createDb, type Database } from './db/createDb.js';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from './db/dataDirLock.js';
+import { migrateLatest } from './db/migrate.js';
+import { createDeps, createLogger } from './deps.js';
+import { seedDemoData } from './demo/seedDemo.js';
+
+/** Process entry: config → lock → database (migrate) → app → listen; clean shutdown on SIGTERM. */
+async function main(): Promise<void> {
+  const startedAt = process.hrtime.bigint();
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ibok-payments: configuration error: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let lock: DataDirLock | undefined;
+  if (!config.databaseUrl) {
+    try {
+      lock = lockDataDir(config.dataDir);
+    } catch (err) {
+      if (err instanceof DataDirLockedError) {
+        process.stderr.write(`ibok-payments: ${err.message}\n`);
+        process.exit(75); // EX_TEMPFAIL
+      }
+      throw err;
+    }
+  }
+
+  let db: Database;
+  try {
+    db = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const applied = await migrateLatest(db.knex);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+  } catch (err) {
+    lock?.release();
+    const where = config.databaseUrl ? 'the PostgreSQL server in DATABASE_URL' : `the embedded database in ${config.dataDir}`;
+    process.stderr.write(`ibok-payments: cannot open ${where}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+
+  const deps = createDeps(config, db, { logger });
+  if (config.admin) {
+    if (await deps.auth.ensureStaff(config.admin.login, config.admin.password, 'admin')) {
+      logger.info({ login: config.admin.login }, 'admin login created from ADMIN_LOGIN');
+    }
+  }
+  if (config.demoData) await seedDemoData(deps, logger);
+
+  const app = createApp(deps);
+  const server = http.createServer(app.callback());
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, resolve);
+  });
+  const readyMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
+  logger.info(
+    { port: config.port, url: config.publicUrl, database: db.kind, readyMs: Math.round(readyMs) },
+    'IBOK Payments is listening',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing requests');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    await closed;
+    clearTimeout(force);
+    await db.close();
+    lock?.release();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`ibok-payments: failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

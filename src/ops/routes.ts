@@ -1,0 +1,35 @@
+import Router from '@koa/router';
+import type { Knex } from 'knex';
+import { migrationsApplied } from '../db/migrate.js';
+import type { HttpMetrics } from './metrics.js';
+
+/** Liveness, readiness and Prometheus metrics. */
+export function opsRoutes(db: Knex, metrics: HttpMetrics): Router {
+  const router = new Router();
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    try {
+      await db.raw('SELECT 1');
+      if (!(await migrationsApplied(db))) {
+        ctx.status = 503;
+        ctx.body = { error: { code: 'not_ready', message: 'Database migrations are not applied yet.' } };
+        return;
+      }
+      ctx.body = { status: 'ready' };
+    } catch {
+      ctx.status = 503;
+      ctx.body = { error: { code: 'not_ready', message: 'The database does not answer.' } };
+    }
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+
+  return router;
+}

@@ -1,0 +1,21 @@
+/**
+ * Thrown for any input that is not a well-formed MT940 statement (or cannot be decoded).
+ * `line` is the 1-based line number in the decoded text, `field` the MT940 tag (e.g. ':61:')
+ * when the problem belongs to one; both are also part of the message.
+ */
+export class StatementFormatError extends Error {
+  override name = 'StatementFormatError';
+  constructor(
+    message: string,
+    readonly line?: number,
+    readonly field?: string,
+  ) {
+    super(
+      line === undefined && field === undefined
+        ? message
+        : `${message} (${[line === undefined ? undefined : `line ${line}`, field === undefined ? undefined : `field ${field}`]
+            .filter((s) => s !== undefined)
+            .join(', ')})`,
+    );
+  }
+}

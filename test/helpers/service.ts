@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createApp } from '../../src/app.js';
+import { ManualClock, type Clock } from '../../src/clock.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Database } from '../../src/db/createDb.js';
+import { createDeps, type Deps } from '../../src/deps.js';
+import { createTestDb } from './db.js';
+
+export const BILLING_TOKEN = 'test-billing-token-0123456789';
+
+export interface TestService {
+  deps: Deps;
+  db: Database;
+  url: string;
+  clock: ManualClock;
+  request(method: string, urlPath: string, options?: RequestOptions): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+/** The service as a real HTTP server on a free port, on a fresh database, with a hand-moved clock. */
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: { db?: Database; clock?: Clock } = {},
+): Promise<TestService> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibok-test-'));
+  const config: Config = loadConfig({
+    DATA_DIR: dataDir,
+    BILLING_API_TOKEN: BILLING_TOKEN,
+    DEMO_DATA: 'false',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const db = options.db ?? (await createTestDb());
+  const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(new Date('2026-11-20T10:00:00Z'));
+  const deps = createDeps(config, db, { clock, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const app = createApp(deps);
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  async function request(method: string, urlPath: string, opts: RequestOptions = {}): Promise<TestResponse> {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | Buffer | undefined;
+    if (opts.rawBody !== undefined) body = opts.rawBody;
+    else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`${url}${urlPath}`, { method, headers, body, redirect: 'manual' });
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, body: parsed };
+  }
+
+  return {
+    deps,
+    db,
+    url,
+    clock,
+    request,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.db) await db.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
