@@ -76,7 +76,10 @@ const envSchema = z.object({
   DEMO_DATA: booleanString.optional(),
   JWT_SECRET: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  PAYMENT_VALID_MINUTES: positiveInt(7 * 24 * 60).default(24 * 60),
+  // The gateway accepts date_valid from 15 minutes to 7 days ahead.
+  PAYMENT_VALID_MINUTES: positiveInt(7 * 24 * 60)
+    .refine((n) => n >= 15, { message: 'must be between 15 and 10080 (15 minutes to 7 days)' })
+    .default(24 * 60),
   PAYMENT_SWEEP_SECONDS: positiveInt(86_400).default(60),
   PAYMENT_SWEEP_GRACE_MINUTES: positiveInt(24 * 60).default(15),
 });

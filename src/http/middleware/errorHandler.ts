@@ -25,6 +25,7 @@ function fromHttpError(err: HttpishError): AppError | undefined {
     default:
       break;
   }
+  if (err instanceof SyntaxError) return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
   if (status === 404) return new AppError(404, 'not_found', 'Not found.');
   if (status === 405) return new AppError(405, 'method_not_allowed', 'This method is not allowed here.');
   return new AppError(status, 'bad_request', err.expose ? err.message : 'The request could not be processed.');

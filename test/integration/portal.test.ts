@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { createCustomer, putInvoice, type TestCustomer } from '../helpers/factories.js';
+
+let svc: TestService;
+beforeAll(async () => {
+  svc = await startTestService();
+});
+afterAll(async () => {
+  await svc?.close();
+});
+
+async function pay(customer: TestCustomer, ref: string, amount: string, invoiceNumbers: string[] = [], receivedOn = '2026-11-10') {
+  const row = await svc.db.knex('customers').where({ customer_number: customer.customerNumber }).first();
+  const ids = invoiceNumbers.length
+    ? (await svc.db.knex('invoices').whereIn('invoice_number', invoiceNumbers).select('id')).map((r) => String(r.id))
+    : [];
+  return svc.db.knex.transaction((trx) =>
+    svc.deps.ledger.recordCredit(
+      trx,
+      {
+        customerId: String(row.id),
+        kind: 'payment',
+        source: 'test',
+        sourceRef: ref,
+        documentNumber: ref,
+        amount,
+        receivedOn,
+        hasInvoiceTarget: invoiceNumbers.length > 0,
+      },
+      ids,
+    ),
+  );
+}
+
+describe('customer portal', () => {
+  it('GET /api/me shows the customer and their properties', async () => {
+    const c = await createCustomer(svc);
+    const me = await svc.request('GET', '/api/me', { token: c.token });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({
+      customerNumber: c.customerNumber,
+      login: c.login,
+      address: { postalCode: '32-600', city: 'Oświęcim' },
+      properties: [{ id: c.propertyId }],
+    });
+  });
+
+  it("shows a customer only their own invoices; another's number answers 404", async () => {
+    const a = await createCustomer(svc);
+    const b = await createCustomer(svc);
+    await putInvoice(svc, `FV/A/${a.customerNumber}`, { ...a, amount: '10.00' });
+    await putInvoice(svc, `FV/B/${b.customerNumber}`, { ...b, amount: '20.00' });
+    const list = await svc.request('GET', '/api/invoices', { token: a.token });
+    expect(list.body.items.map((i: { number: string }) => i.number)).toEqual([`FV/A/${a.customerNumber}`]);
+    const own = await svc.request('GET', `/api/invoices/${encodeURIComponent(`FV/A/${a.customerNumber}`)}`, { token: a.token });
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ amount: '10.00', outstanding: '10.00', status: 'overdue' });
+    const theirs = await svc.request('GET', `/api/invoices/${encodeURIComponent(`FV/B/${b.customerNumber}`)}`, { token: a.token });
+    expect(theirs.status).toBe(404);
+    const missing = await svc.request('GET', '/api/invoices/NO-SUCH', { token: a.token });
+    expect(missing.status).toBe(404);
+    expect(theirs.body.error.message).toBe(missing.body.error.message.replace('NO-SUCH', `FV/B/${b.customerNumber}`));
+  });
+
+  it('settlements: invoices, payments, overpayment, balance, and the status/kind/date filters', async () => {
+    const c = await createCustomer(svc);
+    const n = c.customerNumber;
+    await putInvoice(svc, `FV/1/${n}`, { ...c, amount: '100.00', issueDate: '2026-09-01', dueDate: '2026-09-15' });
+    await putInvoice(svc, `FV/2/${n}`, { ...c, amount: '50.00', issueDate: '2026-10-01', dueDate: '2026-10-15' });
+    await putInvoice(svc, `FV/3/${n}`, { ...c, amount: '80.00', issueDate: '2026-11-01', dueDate: '2026-11-25' });
+    // Pays FV/1 with 130.00: 30.00 over, used at once for the oldest other invoice (FV/2).
+    const result = await pay(c, `PAY-${n}-1`, '130.00', [`FV/1/${n}`]);
+    expect(result.allocated).toEqual([
+      { invoiceNumber: `FV/1/${n}`, amount: '100.00' },
+      { invoiceNumber: `FV/2/${n}`, amount: '30.00' },
+    ]);
+
+    const all = await svc.request('GET', '/api/settlements', { token: c.token });
+    expect(all.status).toBe(200);
+    expect(all.body).toMatchObject({ totalOutstanding: '100.00', availableCredit: '0.00', balance: '100.00' });
+    const byNumber = Object.fromEntries(all.body.items.map((i: { documentNumber: string; kind: string }) => [`${i.kind}:${i.documentNumber}`, i]));
+    expect(byNumber[`invoice:FV/1/${n}`]).toMatchObject({ paid: '100.00', outstanding: '0.00', paymentDate: '2026-11-10', dueDate: '2026-09-15' });
+    expect(byNumber[`invoice:FV/2/${n}`]).toMatchObject({ paid: '30.00', outstanding: '20.00' });
+    expect(byNumber[`invoice:FV/3/${n}`]).toMatchObject({ paid: '0.00', outstanding: '80.00', paymentDate: null });
+    expect(byNumber[`payment:PAY-${n}-1`]).toMatchObject({ amount: '130.00', paymentDate: '2026-11-10' });
+
+    const unpaid = await svc.request('GET', '/api/settlements?status=unpaid', { token: c.token });
+    expect(unpaid.body.items.map((i: { documentNumber: string }) => i.documentNumber).sort()).toEqual([`FV/2/${n}`, `FV/3/${n}`]);
+    const paidInvoices = await svc.request('GET', '/api/settlements?status=paid&kind=invoice', { token: c.token });
+    expect(paidInvoices.body.items.map((i: { documentNumber: string }) => i.documentNumber)).toEqual([`FV/1/${n}`]);
+    const october = await svc.request('GET', '/api/settlements?from=2026-10-01&to=2026-10-31', { token: c.token });
+    expect(october.body.items.map((i: { documentNumber: string }) => i.documentNumber)).toEqual([`FV/2/${n}`]);
+
+    // Another 150.00 pays the rest (100.00) and leaves 50.00 of overpayment on the account...
+    await pay(c, `PAY-${n}-2`, '150.00', [`FV/3/${n}`], '2026-11-12');
+    const after = await svc.request('GET', '/api/settlements', { token: c.token });
+    expect(after.body).toMatchObject({ totalOutstanding: '0.00', availableCredit: '50.00', balance: '-50.00' });
+    const over = after.body.items.filter((i: { kind: string }) => i.kind === 'overpayment');
+    expect(over).toEqual([expect.objectContaining({ documentNumber: `PAY-${n}-2`, amount: '50.00', outstanding: '-50.00' })]);
+
+    // ...which pays the next invoice as soon as the billing system issues it.
+    await putInvoice(svc, `FV/4/${n}`, { ...c, amount: '70.00', issueDate: '2026-11-20', dueDate: '2026-12-04' });
+    const last = await svc.request('GET', `/api/invoices/${encodeURIComponent(`FV/4/${n}`)}`, { token: c.token });
+    expect(last.body).toMatchObject({ paid: '50.00', outstanding: '20.00', status: 'partially_paid' });
+    const final = await svc.request('GET', '/api/settlements', { token: c.token });
+    expect(final.body).toMatchObject({ totalOutstanding: '20.00', availableCredit: '0.00', balance: '20.00' });
+  });
+
+  it('a negative correction becomes a credit used for outstanding invoices', async () => {
+    const c = await createCustomer(svc);
+    const n = c.customerNumber;
+    await putInvoice(svc, `FV/1/${n}`, { ...c, amount: '100.00' });
+    await putInvoice(svc, `KOR/1/${n}`, { ...c, kind: 'correction', amount: '-30.00' });
+    const s = await svc.request('GET', '/api/settlements', { token: c.token });
+    expect(s.body).toMatchObject({ totalOutstanding: '70.00', availableCredit: '0.00', balance: '70.00' });
+    const correction = s.body.items.find((i: { documentNumber: string }) => i.documentNumber === `KOR/1/${n}`);
+    expect(correction).toMatchObject({ kind: 'correction', amount: '-30.00' });
+  });
+
+  it('a payment credited twice under the same source reference is credited once', async () => {
+    const c = await createCustomer(svc);
+    await putInvoice(svc, `FV/1/${c.customerNumber}`, { ...c, amount: '40.00' });
+    const results = await Promise.all(Array.from({ length: 10 }, () => pay(c, `DUP-${c.customerNumber}`, '40.00')));
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const s = await svc.request('GET', '/api/settlements', { token: c.token });
+    expect(s.body).toMatchObject({ totalOutstanding: '0.00', availableCredit: '0.00' });
+  });
+
+  it('refuses bad settlement filters with 400 naming the parameter', async () => {
+    const c = await createCustomer(svc);
+    for (const [query, field] of [
+      ['status=open', 'status'],
+      ['kind=refund', 'kind'],
+      ['from=2026-13-01', 'from'],
+      ['from=2026-11-10&to=2026-11-01', 'from'],
+      ['page=2', 'page'],
+    ]) {
+      const res = await svc.request('GET', `/api/settlements?${query}`, { token: c.token });
+      expect(res.status, query).toBe(400);
+      expect(res.body.error.message, query).toContain(field);
+    }
+  });
+});

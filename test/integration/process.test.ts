@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEMO_CUSTOMER } from '../../src/demo/seedDemo.js';
+import { freePort, spawnService, waitReady, type ServiceProcess } from '../helpers/process.js';
+
+const running: ServiceProcess[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const p of running) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ibok-proc-'));
+  dirs.push(d);
+  return d;
+}
+
+async function json(url: string, init: RequestInit = {}) {
+  const res = await fetch(url, init);
+  return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+describe('the service process', () => {
+  it('stops with one clear line naming the variable on bad configuration', async () => {
+    for (const [env, variable] of [
+      [{ PORT: 'abc' }, 'PORT'],
+      [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL'],
+      [{ MERCHANT_ACCOUNT: '123' }, 'MERCHANT_ACCOUNT'],
+    ] as const) {
+      const proc = spawnService({ DATA_DIR: tempDir(), ...env });
+      running.push(proc);
+      expect(await proc.exited).toBe(78);
+      const lines = proc.output().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`configuration error: ${variable} is invalid`));
+    }
+  });
+
+  it(
+    'serves the demo on the embedded database, refuses a second process on its DATA_DIR, keeps data across a restart',
+    async () => {
+      const dataDir = tempDir();
+      const port = String(await freePort());
+      const env = { DATA_DIR: dataDir, PORT: port, BILLING_API_TOKEN: 'billing-token-for-process-test' };
+
+      const first = spawnService(env);
+      running.push(first);
+      const firstReadyMs = await waitReady(first);
+
+      const login = await json(`${first.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login: DEMO_CUSTOMER.login, password: DEMO_CUSTOMER.password }),
+      });
+      expect(login.status).toBe(200);
+      const token = login.body.accessToken as string;
+      const settlements = await json(`${first.url}/api/settlements?kind=invoice`, { headers: { authorization: `Bearer ${token}` } });
+      expect(settlements.body.items).toHaveLength(3);
+      expect(settlements.body.items.map((i: { outstanding: string }) => i.outstanding)).toContain('0.00');
+
+      // A second process on the same directory is refused, and the first keeps serving.
+      const second = spawnService({ ...env, PORT: String(await freePort()) });
+      running.push(second);
+      expect(await second.exited).toBe(75);
+      expect(second.output()).toMatch(/DATA_DIR .* is in use by another IBOK Payments process \(pid \d+\)/);
+      expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+
+      // Something written before the restart is there after it.
+      const put = await fetch(`${first.url}/api/billing/invoices/FV%2FRESTART%2F1`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer billing-token-for-process-test' },
+        body: JSON.stringify({
+          customerNumber: DEMO_CUSTOMER.customerNumber,
+          propertyId: 'P-0001',
+          issueDate: '2026-11-20',
+          dueDate: '2026-12-04',
+          amount: '12.34',
+          currency: 'PLN',
+          issuedBy: 'office',
+        }),
+      });
+      expect(put.status).toBe(201);
+
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      expect(first.output()).toContain('"msg":"stopped"');
+      expect(fs.existsSync(path.join(dataDir, 'ibok.lock'))).toBe(false);
+
+      const again = spawnService(env);
+      running.push(again);
+      const restartReadyMs = await waitReady(again);
+      const relogin = await json(`${again.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login: DEMO_CUSTOMER.login, password: DEMO_CUSTOMER.password }),
+      });
+      const invoice = await json(`${again.url}/api/invoices/FV%2FRESTART%2F1`, {
+        headers: { authorization: `Bearer ${relogin.body.accessToken}` },
+      });
+      expect(invoice.status).toBe(200);
+      expect(invoice.body.amount).toBe('12.34');
+      // The demo is seeded once, not again on the restart.
+      const count = await json(`${again.url}/api/invoices`, { headers: { authorization: `Bearer ${relogin.body.accessToken}` } });
+      expect(count.body.items).toHaveLength(4);
+      console.log(`embedded start to ready: first ${firstReadyMs} ms, restart ${restartReadyMs} ms (tsx, test machine)`);
+
+      // A lock left by a killed process does not keep the next start out.
+      again.child.kill('SIGKILL');
+      await again.exited;
+      const afterKill = spawnService(env);
+      running.push(afterKill);
+      await waitReady(afterKill);
+      afterKill.child.kill('SIGTERM');
+      expect(await afterKill.exited).toBe(0);
+    },
+    180_000,
+  );
+});
