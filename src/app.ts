@@ -5,6 +5,7 @@ import type { Deps } from './deps.js';
 import { errorHandler } from './http/middleware/errorHandler.js';
 import { requestContext } from './http/middleware/requestContext.js';
 import { opsRoutes } from './ops/routes.js';
+import { paymentRoutes } from './payments/routes.js';
 import { portalRoutes } from './portal/routes.js';
 
 /** The Koa app: middleware in order, then every module's routes. Tests drive app.callback(). */
@@ -25,7 +26,13 @@ export function createApp(deps: Deps): Koa {
     opsRoutes(deps.db.knex, deps.metrics),
     authRoutes(deps.auth),
     billingRoutes(deps.billing, deps.config.billingApiToken),
-    portalRoutes({ db: deps.db.knex, auth: deps.auth, billing: deps.billing, ledger: deps.ledger }),
+    portalRoutes({ db: deps.db.knex, auth: deps.auth, billing: deps.billing, ledger: deps.ledger, pendingPayments: deps.payments }),
+    paymentRoutes({
+      auth: deps.auth,
+      payments: deps.payments,
+      verifier: deps.gateway,
+      merchantJwks: () => deps.merchantKeys.current.publicJwks(),
+    }),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -6,8 +6,10 @@ import { BillingService } from './billing/billingService.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/createDb.js';
+import { GatewayClient, loadMerchantKeys, type MerchantKeys } from './gateway/index.js';
 import { LedgerService } from './ledger/ledgerService.js';
 import { HttpMetrics } from './ops/metrics.js';
+import { PaymentService } from './payments/paymentService.js';
 
 /** Everything the app and the jobs use, built in one place. */
 export interface Deps {
@@ -19,6 +21,10 @@ export interface Deps {
   auth: AuthService;
   billing: BillingService;
   ledger: LedgerService;
+  gateway: GatewayClient;
+  payments: PaymentService;
+  /** The merchant's signing keys; replaced in place on rotation. */
+  merchantKeys: { current: MerchantKeys };
 }
 
 export function createLogger(level: string): Logger {
@@ -33,7 +39,16 @@ export function createLogger(level: string): Logger {
   });
 }
 
-export function createDeps(config: Config, db: Database, options: { clock?: Clock; logger?: Logger } = {}): Deps {
+export interface DepsOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** The gateway to talk to when GATEWAY_URL is unset (the bundled mock, started by main). */
+  gatewayUrl?: string;
+  /** Per-request gateway timeout (5 s unless a test shortens it). */
+  gatewayTimeoutMs?: number;
+}
+
+export async function createDeps(config: Config, db: Database, options: DepsOptions = {}): Promise<Deps> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new HttpMetrics();
@@ -41,5 +56,33 @@ export function createDeps(config: Config, db: Database, options: { clock?: Cloc
   const ledger = new LedgerService(db.knex, clock);
   const billing = new BillingService(db.knex, ledger);
   const auth = new AuthService(db.knex, tokens, clock, billing);
-  return { config, db, clock, logger, metrics, auth, billing, ledger };
+
+  const gatewayUrl = config.gatewayUrl ?? options.gatewayUrl;
+  if (!gatewayUrl) throw new Error('no gateway: set GATEWAY_URL (or let main start the mock gateway)');
+  const merchantKeys = {
+    current: await loadMerchantKeys({ dataDir: config.dataDir, ...(config.merchant.keyFile ? { keyFile: config.merchant.keyFile } : {}) }),
+  };
+  const gateway = new GatewayClient({
+    baseUrl: gatewayUrl,
+    merchantId: config.merchant.id,
+    merchantKeys: merchantKeys.current,
+    clock,
+    logger,
+    ...(options.gatewayTimeoutMs ? { timeoutMs: options.gatewayTimeoutMs } : {}),
+  });
+  const payments = new PaymentService(
+    db.knex,
+    clock,
+    ledger,
+    billing,
+    gateway,
+    {
+      publicUrl: config.publicUrl,
+      merchant: config.merchant,
+      validMinutes: config.payments.validMinutes,
+      sweepGraceMinutes: config.payments.sweepGraceMinutes,
+    },
+    logger,
+  );
+  return { config, db, clock, logger, metrics, auth, billing, ledger, gateway, payments, merchantKeys };
 }

@@ -6,6 +6,8 @@ import { DataDirLockedError, lockDataDir, type DataDirLock } from './db/dataDirL
 import { migrateLatest } from './db/migrate.js';
 import { createDeps, createLogger } from './deps.js';
 import { seedDemoData } from './demo/seedDemo.js';
+import { startPaymentSweep } from './payments/sweepJob.js';
+import { createMockGateway, type MockGateway } from '../mocks/paybynet/app.js';
 
 /** Process entry: config → lock → database (migrate) → app → listen; clean shutdown on SIGTERM. */
 async function main(): Promise<void> {
@@ -47,7 +49,16 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const deps = createDeps(config, db, { logger });
+  // Without GATEWAY_URL the bundled mock gateway runs in this process: a demo, never production.
+  let mockGateway: MockGateway | undefined;
+  let gatewayUrl = config.gatewayUrl;
+  if (!gatewayUrl) {
+    mockGateway = createMockGateway({ logger: logger.child({ component: 'mock-paybynet' }) });
+    gatewayUrl = (await mockGateway.listen(0, '127.0.0.1')).url;
+    logger.warn({ gatewayUrl }, 'GATEWAY_URL is not set: using the bundled MOCK PayByNet gateway (no real money moves)');
+  }
+
+  const deps = await createDeps(config, db, { logger, gatewayUrl });
   if (config.admin) {
     if (await deps.auth.ensureStaff(config.admin.login, config.admin.password, 'admin')) {
       logger.info({ login: config.admin.login }, 'admin login created from ADMIN_LOGIN');
@@ -69,6 +80,8 @@ async function main(): Promise<void> {
     'IBOK Payments is listening',
   );
 
+  const sweep = startPaymentSweep(deps.payments, config.payments.sweepSeconds * 1000, logger);
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -79,6 +92,8 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), 10_000);
     await closed;
     clearTimeout(force);
+    await sweep.stop();
+    await mockGateway?.close();
     await db.close();
     lock?.release();
     logger.info('stopped');

@@ -164,6 +164,8 @@ export function createMockGateway(options: MockGatewayOptions = {}): MockGateway
   const merchantKeys = new MerchantKeyDirectory({ cooldownMs: options.merchantJwksCooldownMs ?? 10_000, timeoutMs: 5000 });
   const transactions = new Map<string, MockTransaction>();
   const byIdTrans = new Map<string, { paymentId: string; contentKey: string }>();
+  /** Merchant id → JWKS URL, learned from registrations (kept across reset()). */
+  const merchantJwks = new Map<string, string>();
   let faults: MockFaults = { ...NO_FAULTS };
   const stats = { jwksRequests: 0, apiRequests: 0 };
   let server: http.Server | undefined;
@@ -367,7 +369,10 @@ export function createMockGateway(options: MockGatewayOptions = {}): MockGateway
     }
     const token = (await readBody(ctx.req, MAX_JOSE_BODY)).trim();
     const peek = peekClaims(token);
-    const jwksUrl = jwksUrlFor(typeof peek.notify_url === 'string' ? peek.notify_url : undefined);
+    if (!options.merchantJwksUrl && typeof peek.notify_url !== 'string') {
+      throw new MockHttpError(400, 'invalid_request', 'notify_url is required');
+    }
+    const jwksUrl = jwksUrlFor(peek.notify_url as string | undefined);
     const { payload } = await merchantKeys.verify(token, jwksUrl, (typ) => typ === JwsType.transaction);
     checkTimeClaims(payload, 300);
     if (typeof payload.jti !== 'string' || payload.jti === '') throw new MockHttpError(401, 'invalid_token', 'jti is required');
@@ -377,6 +382,7 @@ export function createMockGateway(options: MockGatewayOptions = {}): MockGateway
       throw new MockHttpError(400, 'invalid_request', parsed.error.issues[0]?.message ?? 'invalid registration', zodDetails(parsed.error));
     }
     const reg = parsed.data;
+    merchantJwks.set(reg.iss, jwksUrl);
     const key = `${reg.iss}|${reg.id_trans}`;
     const existing = byIdTrans.get(key);
     const redirectBase = options.publicUrl ?? listenUrl ?? ctx.origin;
@@ -442,11 +448,7 @@ export function createMockGateway(options: MockGatewayOptions = {}): MockGateway
   router.get('/api/v1/settlements/:date', async (ctx) => {
     const date = ctx.params.date!;
     if (!isValidCalendarDate(date)) throw new MockHttpError(400, 'invalid_date', 'the date must be YYYY-MM-DD');
-    const iss = await verifyBearer(ctx, (merchantId) => {
-      let latest: MockTransaction | undefined;
-      for (const tx of transactions.values()) if (tx.merchantId === merchantId) latest = tx;
-      return jwksUrlFor(latest?.notifyUrl);
-    });
+    const iss = await verifyBearer(ctx, (merchantId) => options.merchantJwksUrl ?? merchantJwks.get(merchantId) ?? jwksUrlFor(undefined));
     const build = await reports.build(date, iss);
     ctx.set('X-PBN-Signature', build.signature);
     ctx.type = 'text/csv; charset=utf-8';
@@ -578,6 +580,9 @@ export function createMockGateway(options: MockGatewayOptions = {}): MockGateway
       stats.apiRequests = 0;
     },
     stats: () => ({ ...stats }),
+    registerMerchant: (merchantId, jwksUrl) => {
+      merchantJwks.set(merchantId, new URL(jwksUrl).toString());
+    },
   };
 
   if (options.controlApi !== false) mountControlApi(router, controls);
@@ -745,6 +750,11 @@ function mountControlApi(router: Router, controls: MockGatewayControls): void {
   });
   router.post('/__control/reset', (ctx) => {
     controls.reset();
+    ctx.body = { ok: true };
+  });
+  router.put('/__control/merchants/:merchantId', async (ctx) => {
+    const body = parse(z.object({ jwksUrl: httpUrl }).strict(), await readJsonBody(ctx.req));
+    controls.registerMerchant(ctx.params.merchantId!, body.jwksUrl);
     ctx.body = { ok: true };
   });
   router.get('/__control/stats', (ctx) => {

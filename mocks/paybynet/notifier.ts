@@ -190,11 +190,7 @@ export class Notifier {
 
       const copies = Math.max(1, Math.floor(current.duplicateNotifications));
       const results = await Promise.all(Array.from({ length: copies }, (_, i) => this.post(event, body, attempt, i + 1, jti, tampered)));
-      if (results.some((ok) => ok)) {
-        event.state = 'delivered';
-      } else {
-        this.scheduleRetry(event);
-      }
+      if (!results.some((ok) => ok)) this.scheduleRetry(event);
     } finally {
       event.inFlight = false;
     }
@@ -219,6 +215,8 @@ export class Notifier {
       });
       const text = typeof response.data === 'string' ? response.data : '';
       const ok = response.status === 200 && text.trim() === 'OK';
+      // Before recording, so whoever waits on the delivery log sees the event delivered.
+      if (ok) event.state = 'delivered';
       this.record(event, {
         attempt,
         copy,

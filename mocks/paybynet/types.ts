@@ -182,6 +182,11 @@ export interface MockGatewayControls {
   /** Forgets transactions, deliveries, faults and report controls (keys stay). */
   reset(): void;
   stats(): { jwksRequests: number; apiRequests: number };
+  /**
+   * Tells the mock where a merchant's JWKS is, for settlement downloads before any registration
+   * (registrations teach it too). Not needed with the merchantJwksUrl option.
+   */
+  registerMerchant(merchantId: string, jwksUrl: string): void;
 }
 
 export interface MockGateway {

@@ -107,6 +107,22 @@ export class LedgerService {
     }
   }
 
+  /**
+   * Invoices and positive corrections still owed, oldest due date first, read inside the caller's
+   * transaction with the customer's ledger locked (a payment order is priced from this).
+   */
+  async outstandingForPayment(trx: Knex.Transaction, customerId: string): Promise<{ invoiceId: string; invoiceNumber: string; dueDate: string; outstanding: string }[]> {
+    const store = new LedgerStore(trx);
+    await store.lockCustomer(customerId);
+    const charges = await store.outstandingCharges(customerId);
+    return charges.map((c) => ({
+      invoiceId: c.id,
+      invoiceNumber: c.invoiceNumber,
+      dueDate: c.dueDate,
+      outstanding: formatMoney(new Decimal(c.amount).minus(c.paid)),
+    }));
+  }
+
   /** What has been paid on each of the customer's invoices, and when the last payment came. */
   async paidByInvoice(customerId: string): Promise<Map<string, { paid: string; paymentDate: string | null }>> {
     const charges = await new LedgerStore(this.db).charges(customerId);

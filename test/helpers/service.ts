@@ -5,16 +5,18 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
-import { ManualClock, type Clock } from '../../src/clock.js';
+import { ManualClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Database } from '../../src/db/createDb.js';
 import { createDeps, type Deps } from '../../src/deps.js';
+import { createMockGateway, type MockGateway } from '../../mocks/paybynet/app.js';
 import { createTestDb } from './db.js';
 
 export const BILLING_TOKEN = 'test-billing-token-0123456789';
 
 export interface TestService {
   deps: Deps;
+  gateway: MockGateway;
   db: Database;
   url: string;
   clock: ManualClock;
@@ -40,23 +42,38 @@ export interface TestResponse {
 /** The service as a real HTTP server on a free port, on a fresh database, with a hand-moved clock. */
 export async function startTestService(
   env: Record<string, string> = {},
-  options: { db?: Database; clock?: Clock } = {},
+  options: { db?: Database; clock?: ManualClock; gateway?: MockGateway; gatewayTimeoutMs?: number; dataDir?: string } = {},
 ): Promise<TestService> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibok-test-'));
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ibok-test-'));
+  const clock = options.clock ?? new ManualClock(new Date('2026-11-20T10:00:00Z'));
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const gateway =
+    options.gateway ??
+    createMockGateway({ clock, retryScale: 0.0005, merchantJwksCooldownMs: 0, notifyTimeoutMs: 10_000, logger });
+  const gatewayUrl = gateway.url ?? (await gateway.listen(0, '127.0.0.1')).url;
+
+  // Listen first: the public URL (for notify_url and return pages) is the port the OS gives.
+  let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
+  const server = http.createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
   const config: Config = loadConfig({
     DATA_DIR: dataDir,
     BILLING_API_TOKEN: BILLING_TOKEN,
     DEMO_DATA: 'false',
     LOG_LEVEL: 'silent',
+    PUBLIC_URL: url,
     ...env,
   });
   const db = options.db ?? (await createTestDb());
-  const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(new Date('2026-11-20T10:00:00Z'));
-  const deps = createDeps(config, db, { clock, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
-  const app = createApp(deps);
-  const server = http.createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const deps = await createDeps(config, db, {
+    clock,
+    logger,
+    gatewayUrl,
+    ...(options.gatewayTimeoutMs ? { gatewayTimeoutMs: options.gatewayTimeoutMs } : {}),
+  });
+  handler = createApp(deps).callback();
 
   async function request(method: string, urlPath: string, opts: RequestOptions = {}): Promise<TestResponse> {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
@@ -80,14 +97,17 @@ export async function startTestService(
 
   return {
     deps,
+    gateway,
     db,
     url,
     clock,
     request,
     async close() {
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.gateway) await gateway.close();
       if (!options.db) await db.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

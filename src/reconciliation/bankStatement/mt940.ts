@@ -1,15 +1,17 @@
 /**
  * MT940 statement parser with the Polish :86: layouts (see narrative.ts).
  *
- * Written here rather than on an npm MT940 parser. Checked on the npm registry (November 2026):
- * - mt940js 1.3.5: amounts as JS numbers (floating point; money must stay decimal here), dates as
- *   UTC Date objects, and it rejects the real mBank IPH export (fixtures/mt940/mbank-iph.sta) with
- *   "Mandatory tag 62 is missing": that file has no closing balance. No Polish subfields.
- * - mt940-js 1.0.0: crashes on import (requires 'tslib' without declaring it), decodes the bytes
- *   itself with the wrong charset (ISO-8859-2 'Ł' comes out as '£'), drops mBank's bank reference
- *   (reads '' for 'NONREF//EL004391-001078') and also returns floating-point amounts.
- * - @centrapay/swift-parser 1.0.1 (and its forks swiftmessageparser, stitch-swiftmessageparser):
- *   throws "Cannot read properties of null" on both mBank fixtures; pulls in moment.
+ * Written here rather than on an npm MT940 parser. Checked on the npm registry on 2026-11-24 (each
+ * run against the two real mBank exports in shared/fixtures/mt940/):
+ * - mt940js 1.3.5 (last release December 2024): handles the SWIFT envelope and keeps the bank
+ *   reference, but gives amounts as JS numbers (floating point; money must stay decimal here) and
+ *   dates as UTC Date objects, has no Polish subfields, and rejects the real mBank IPH export
+ *   (mbank-iph.sta) with "Mandatory tag 62 is missing": that file has no closing balance.
+ * - mt940-js 1.0.0 (December 2024): crashes on import (requires 'tslib' without declaring it),
+ *   decodes the bytes itself with the wrong charset (ISO-8859-2 'Ł' comes out as '£'), drops
+ *   mBank's bank reference (reads '' for 'NONREF//EL004391-001078'), floating-point amounts.
+ * - @centrapay/swift-parser 1.0.1 (September 2026) and its forks swiftmessageparser and
+ *   stitch-swiftmessageparser: throw "Cannot read properties of null" on both mBank files.
  * None keeps amounts exact, and each would still need its own layer for the SWIFT envelope,
  * mBank's second :61: line and :86: wrapping; the format is small enough to parse directly.
  *
@@ -25,8 +27,9 @@
  * - fields other than :20: :25: :28C: :60F/M: :61: :86: :62F/M: :64: are read and ignored.
  *
  * Checked: each statement has :25: and an opening balance; every :61: and balance parses; when
- * the statement has a closing balance, opening + credits - debits must equal it (a file cut short
- * or a misread amount fails there); anything that is not an MT940 field, continuation line, '-' or
+ * the statement has a closing balance, opening + credits - debits must equal it (a misread amount
+ * or a lost line fails there; a statement cut off before its :62F: cannot be told from mBank's
+ * IPH export, which has none); anything that is not an MT940 field, continuation line, '-' or
  * envelope is refused. Every problem is a StatementFormatError naming the line and field.
  */
 import { createHash } from 'node:crypto';

@@ -49,7 +49,7 @@ const KEY_BOUNDARY = new RegExp(`;\\s+(${KEY}):(?=\\s|$)`, 'gu');
 const LEADING_KEY = new RegExp(`^(${KEY}):(?=\\s|$)`, 'u');
 
 function escapeRegExp(ch: string): string {
-  return ch.replace(/[\\^$.*+?()[\]{}|~<]/g, '\\$&');
+  return ch.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -1,0 +1,394 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { Decimal } from 'decimal.js';
+import { warsawDate, type Clock } from '../clock.js';
+import type { BillingService } from '../billing/billingService.js';
+import {
+  GatewayRejectedError,
+  GatewayTimeoutError,
+  statusKind,
+  type GatewayTransactionStatus,
+  type RegisterTransactionInput,
+  type RegisteredTransaction,
+} from '../gateway/index.js';
+import { AppError, conflict, notFound, unprocessable } from '../http/errors.js';
+import type { LedgerService } from '../ledger/ledgerService.js';
+import { formatMoney, sum } from '../money.js';
+import { PaymentStore, type PaymentOrder, type PaymentStatus } from './paymentStore.js';
+
+/** What payments need of the gateway; GatewayClient provides it. */
+export interface GatewayPort {
+  registerTransaction(input: RegisterTransactionInput): Promise<RegisteredTransaction>;
+  getTransactionStatus(paymentId: string): Promise<GatewayTransactionStatus>;
+}
+
+export interface PaymentSettings {
+  publicUrl: string;
+  merchant: { account: string; name: string; postCode: string; city: string; street: string };
+  validMinutes: number;
+  sweepGraceMinutes: number;
+}
+
+export type StatusCause = 'notification' | 'status_query' | 'return_page' | 'sweep' | 'reconciliation';
+
+/** States decided by the gateway never change; `failed` is our own verdict and yields to a completion. */
+const GATEWAY_FINAL: ReadonlySet<PaymentStatus> = new Set(['completed', 'rejected', 'expired', 'amount_mismatch']);
+
+export interface PaymentView {
+  id: string;
+  idTrans: string;
+  amount: string;
+  currency: string;
+  status: PaymentStatus;
+  redirectUrl: string | null;
+  invoiceNumbers: string[];
+  createdAt: string;
+  dateValid: string;
+  paidAt: string | null;
+  settlementDate: string | null;
+}
+
+function requestHash(invoiceNumbers: string[] | undefined): string {
+  const normalised = invoiceNumbers ? [...new Set(invoiceNumbers)].sort() : null;
+  return createHash('sha256').update(JSON.stringify({ invoiceNumbers: normalised })).digest('hex');
+}
+
+/** The transfer title: the invoice numbers, within the 140 characters the gateway allows. */
+export function transferTitle(invoiceNumbers: string[]): string {
+  const head = invoiceNumbers.length === 1 ? 'Zaplata za fakture ' : 'Zaplata za faktury ';
+  let title = head;
+  for (const [i, n] of invoiceNumbers.entries()) {
+    const rest = invoiceNumbers.length - i - 1;
+    const piece = (i === 0 ? '' : ', ') + n;
+    const tail = rest > 0 ? ` i ${rest} innych` : '';
+    if ((title + piece + tail).length > 140) return `${title} i ${invoiceNumbers.length - i} innych`.slice(0, 140);
+    title += piece;
+  }
+  return title;
+}
+
+/**
+ * Payment orders and their life: priced from the ledger, registered at the gateway outside any
+ * database transaction, settled by signed notifications, status queries and the sweep. A
+ * completion is credited to the ledger in the same transaction that records it, exactly once.
+ */
+export class PaymentService {
+  constructor(
+    private readonly db: Knex,
+    private readonly clock: Clock,
+    private readonly ledger: LedgerService,
+    private readonly billing: BillingService,
+    private readonly gateway: GatewayPort,
+    private readonly settings: PaymentSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async view(order: PaymentOrder): Promise<PaymentView> {
+    const invoices = await new PaymentStore(this.db).invoicesOf(order.id);
+    return {
+      id: order.id,
+      idTrans: order.idTrans,
+      amount: formatMoney(order.amount),
+      currency: order.currency,
+      status: order.status,
+      redirectUrl: order.redirectUrl,
+      invoiceNumbers: invoices.map((i) => i.invoiceNumber),
+      createdAt: order.createdAt.toISOString(),
+      dateValid: order.dateValid.toISOString(),
+      paidAt: order.paidAt ? order.paidAt.toISOString() : null,
+      settlementDate: order.settlementDate,
+    };
+  }
+
+  async history(order: PaymentOrder) {
+    return new PaymentStore(this.db).history(order.id);
+  }
+
+  /** POST /api/payments. Answers the order view, or throws the error to answer. */
+  async createOrder(customerId: string, idempotencyKey: string, invoiceNumbers: string[] | undefined): Promise<PaymentView> {
+    const hash = requestHash(invoiceNumbers);
+    const replay = await this.replay(customerId, idempotencyKey, hash);
+    if (replay) return replay;
+
+    const now = this.clock.now();
+    const orderId = randomUUID();
+    let created: { idTrans: string; amount: string; title: string; dateValid: Date; numbers: string[] };
+    try {
+      created = await this.db.transaction(async (trx) => {
+        const store = new PaymentStore(trx);
+        // outstandingForPayment locks the customer's ledger: orders of one customer queue here, so
+        // a parallel request with the same key finds the first one's order below.
+        const outstanding = await this.ledger.outstandingForPayment(trx, customerId);
+        if (await store.byIdempotencyKey(customerId, idempotencyKey)) throw new KeyTakenMeanwhile();
+        let chosen = outstanding;
+        if (invoiceNumbers && invoiceNumbers.length > 0) {
+          const wanted = [...new Set(invoiceNumbers)];
+          const own = await this.billing.invoicesByNumbers(trx, customerId, wanted);
+          const ownNumbers = new Set(own.map((i) => i.invoiceNumber));
+          const missing = wanted.find((n) => !ownNumbers.has(n));
+          if (missing) throw notFound(`No invoice ${missing} on your account.`);
+          const owed = new Map(outstanding.map((o) => [o.invoiceNumber, o]));
+          const settled = wanted.find((n) => !owed.has(n));
+          if (settled) throw conflict('invoice_not_payable', `Invoice ${settled} has nothing left to pay.`, { invoiceNumber: settled });
+          chosen = wanted.map((n) => owed.get(n)!).sort((a, b) => (a.dueDate === b.dueDate ? 0 : a.dueDate < b.dueDate ? -1 : 1));
+          const busy = await store.activeInvoiceIds(chosen.map((c) => c.invoiceId));
+          const busyOne = chosen.find((c) => busy.has(c.invoiceId));
+          if (busyOne) throw pendingConflict(busyOne.invoiceNumber);
+        } else {
+          const busy = await store.activeInvoiceIds(chosen.map((c) => c.invoiceId));
+          chosen = chosen.filter((c) => !busy.has(c.invoiceId));
+          if (chosen.length === 0) {
+            throw conflict('nothing_to_pay', 'There is no outstanding invoice to pay (or every one is already in a pending payment).');
+          }
+        }
+        const amount = formatMoney(sum(chosen.map((c) => c.outstanding)));
+        const idTrans = await store.nextIdTrans();
+        const numbers = chosen.map((c) => c.invoiceNumber);
+        const title = transferTitle(numbers);
+        const dateValid = new Date(now.getTime() + this.settings.validMinutes * 60_000);
+        await store.insertOrder({ id: orderId, customerId, idTrans, amount, title, dateValid, idempotencyKey, requestHash: hash, now });
+        await store.insertOrderInvoices(orderId, chosen.map((c) => ({ invoiceId: c.invoiceId, amount: c.outstanding })));
+        await store.appendHistory(orderId, { fromStatus: null, toStatus: 'pending', gatewayStatus: null, cause: 'created', eventId: null, details: { amount, invoiceNumbers: numbers } }, now);
+        return { idTrans, amount, title, dateValid, numbers };
+      });
+    } catch (err) {
+      if (err instanceof KeyTakenMeanwhile || isUniqueViolation(err, 'payment_orders_customer_id_idempotency_key_unique')) {
+        const again = await this.replay(customerId, idempotencyKey, hash, true);
+        if (again) return again;
+      }
+      if (isUniqueViolation(err, 'payment_order_invoices_one_pending')) {
+        throw pendingConflict();
+      }
+      throw err;
+    }
+
+    // The gateway is called with no transaction open; its answer is recorded in a short one.
+    const customer = await this.billing.customerById(customerId);
+    const base = this.settings.publicUrl;
+    const m = this.settings.merchant;
+    try {
+      const registered = await this.gateway.registerTransaction({
+        idTrans: created.idTrans,
+        amount: created.amount,
+        currency: 'PLN',
+        dateValid: created.dateValid,
+        ...(customer?.email ? { email: customer.email } : {}),
+        account: m.account,
+        accname: `${m.name}^NM^${m.postCode}^ZP^${m.city}^CI^${m.street}^ST^Polska^CT^`,
+        title: created.title,
+        backpage: `${base}/payments/${orderId}/return`,
+        backpagereject: `${base}/payments/${orderId}/return`,
+        notifyUrl: `${base}/api/gateway/paybynet/notify`,
+      });
+      await this.db.transaction(async (trx) => {
+        const store = new PaymentStore(trx);
+        const order = await store.byId(orderId, true);
+        if (!order) throw new Error(`order ${orderId} vanished`);
+        await store.update(orderId, { gateway_payment_id: registered.paymentId, redirect_url: registered.redirectUrl }, this.clock.now());
+        await store.appendHistory(orderId, { fromStatus: order.status, toStatus: order.status, gatewayStatus: registered.status, cause: 'registered', eventId: null, details: { paymentId: registered.paymentId } }, this.clock.now());
+      });
+    } catch (err) {
+      const timeout = err instanceof GatewayTimeoutError;
+      const code = timeout ? 'gateway_timeout' : 'gateway_unavailable';
+      const message = timeout
+        ? 'The payment gateway did not answer within 5 seconds. Nothing was charged; please try again in a moment.'
+        : err instanceof GatewayRejectedError
+          ? 'The payment gateway refused the payment order. Nothing was charged; please try again later.'
+          : 'The payment gateway is not available right now. Nothing was charged; please try again later.';
+      this.logger.warn({ orderId, idTrans: created.idTrans, err: (err as Error).message }, 'gateway registration failed');
+      await this.markFailed(orderId, code, message);
+      throw new AppError(timeout ? 504 : 502, code, message, { paymentId: orderId });
+    }
+    const order = await new PaymentStore(this.db).byId(orderId);
+    return this.view(order!);
+  }
+
+  /** The answer for a key seen before: the same order, or 422 when the body differs. */
+  private async replay(customerId: string, key: string, hash: string, waitForIt = false): Promise<PaymentView | undefined> {
+    const store = new PaymentStore(this.db);
+    for (let i = 0; i < (waitForIt ? 60 : 1); i++) {
+      const existing = await store.byIdempotencyKey(customerId, key);
+      if (!existing) return undefined;
+      if (existing.requestHash !== hash) {
+        throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was used with another request body; use a new key for a new payment.');
+      }
+      if (existing.status === 'failed' && existing.failureCode) {
+        throw new AppError(existing.failureCode === 'gateway_timeout' ? 504 : 502, existing.failureCode, existing.failureMessage ?? 'The payment gateway failed.', { paymentId: existing.id });
+      }
+      if (existing.redirectUrl || existing.status !== 'pending') return this.view(existing);
+      await new Promise((r) => setTimeout(r, 100)); // the first request is still talking to the gateway
+    }
+    throw conflict('request_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+  }
+
+  private async markFailed(orderId: string, code: string, message: string): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const store = new PaymentStore(trx);
+      const order = await store.byId(orderId, true);
+      if (!order || order.status !== 'pending') return; // a notification got there first
+      const now = this.clock.now();
+      await store.update(orderId, { status: 'failed', failure_code: code, failure_message: message }, now);
+      await store.releaseInvoices(orderId);
+      await store.appendHistory(orderId, { fromStatus: 'pending', toStatus: 'failed', gatewayStatus: null, cause: 'gateway_error', eventId: null, details: { code } }, now);
+    });
+  }
+
+  async orderOf(customerId: string, id: string): Promise<PaymentOrder> {
+    const order = await new PaymentStore(this.db).byId(id);
+    if (!order || order.customerId !== customerId) throw notFound(`No payment ${id} on your account.`);
+    return order;
+  }
+
+  async orderById(id: string): Promise<PaymentOrder | undefined> {
+    return new PaymentStore(this.db).byId(id);
+  }
+
+  /**
+   * Applies what the gateway says of a transaction. Idempotent: an event id is processed once,
+   * gateway-decided final states never change, and the ledger credit is unique per id_trans.
+   * Answers the order after the change (undefined for a transaction that is not ours).
+   */
+  async applyGatewayStatus(status: GatewayTransactionStatus, cause: StatusCause, eventId?: string): Promise<PaymentOrder | undefined> {
+    return this.db.transaction(async (trx) => {
+      const store = new PaymentStore(trx);
+      const now = this.clock.now();
+      const order = await store.byIdTrans(status.idTrans, true);
+      if (eventId) {
+        const fresh = await store.recordEvent({ eventId, orderId: order?.id ?? null, idTrans: status.idTrans, gatewayStatus: status.status, at: now });
+        if (!fresh) return order; // a retry or a concurrent duplicate of an event already applied
+      }
+      if (!order) {
+        this.logger.warn({ idTrans: status.idTrans, paymentId: status.paymentId }, 'gateway status for an unknown transaction');
+        return undefined;
+      }
+      if (order.gatewayPaymentId && order.gatewayPaymentId !== status.paymentId) {
+        this.logger.warn({ orderId: order.id, paymentId: status.paymentId }, 'gateway status names another paymentId; ignored');
+        await store.appendHistory(order.id, { fromStatus: order.status, toStatus: order.status, gatewayStatus: status.status, cause, eventId: eventId ?? null, details: { ignored: 'payment_id_mismatch', paymentId: status.paymentId } }, now);
+        return order;
+      }
+      const kind = statusKind(status.status);
+      const record = (to: PaymentStatus, details: Record<string, unknown> = {}) =>
+        store.appendHistory(order.id, { fromStatus: order.status, toStatus: to, gatewayStatus: status.status, cause, eventId: eventId ?? null, details }, now);
+
+      if (GATEWAY_FINAL.has(order.status) || (order.status === 'failed' && kind !== 'completed')) {
+        if (!(order.status === 'completed' && kind === 'completed')) {
+          await record(order.status, { ignored: `order already ${order.status}` });
+        }
+        return order;
+      }
+      const paymentIdFields = order.gatewayPaymentId ? {} : { gateway_payment_id: status.paymentId };
+      if (kind === 'pending') {
+        if (order.gatewayStatus !== status.status) {
+          await store.update(order.id, { gateway_status: status.status, ...paymentIdFields }, now);
+          await record(order.status);
+        }
+        return store.byId(order.id);
+      }
+      if (kind === 'rejected' || kind === 'expired') {
+        const to: PaymentStatus = kind;
+        await store.update(order.id, { status: to, gateway_status: status.status, ...paymentIdFields }, now);
+        await store.releaseInvoices(order.id);
+        await record(to);
+        return store.byId(order.id);
+      }
+      // Completed: credited only when amount and currency are what was registered.
+      const matches = status.currency === order.currency && new Decimal(status.amount).eq(order.amount);
+      const paidAt = status.paidAt ?? now;
+      const settlementDate = status.settlementDate ?? warsawDate(paidAt);
+      const fields = {
+        gateway_status: status.status,
+        notified_amount: status.amount,
+        notified_currency: status.currency.slice(0, 3),
+        paid_at: paidAt,
+        settlement_date: settlementDate,
+        ...paymentIdFields,
+      };
+      if (!matches) {
+        await store.update(order.id, { status: 'amount_mismatch', ...fields }, now);
+        await store.releaseInvoices(order.id);
+        await record('amount_mismatch', { expected: formatMoney(order.amount), notified: status.amount, currency: status.currency });
+        this.logger.warn({ orderId: order.id, idTrans: order.idTrans }, 'amount mismatch: payment flagged for accounting, not credited');
+        return store.byId(order.id);
+      }
+      const invoices = await store.invoicesOf(order.id);
+      await store.update(order.id, { status: 'completed', ...fields }, now);
+      await store.releaseInvoices(order.id);
+      const credit = await this.ledger.recordCredit(
+        trx,
+        {
+          customerId: order.customerId,
+          kind: 'payment',
+          source: 'gateway',
+          sourceRef: order.idTrans,
+          documentNumber: `PBN/${order.idTrans}`,
+          amount: formatMoney(order.amount),
+          receivedOn: warsawDate(paidAt),
+          hasInvoiceTarget: true,
+        },
+        invoices.map((i) => i.invoiceId),
+      );
+      await record('completed', { credited: credit.created, allocated: credit.allocated });
+      return store.byId(order.id);
+    });
+  }
+
+  /** Asks the gateway about an order still pending (or failed locally) and applies the answer. */
+  async refreshFromGateway(order: PaymentOrder, cause: StatusCause): Promise<PaymentOrder> {
+    if (!order.gatewayPaymentId || (order.status !== 'pending' && order.status !== 'failed')) return order;
+    const status = await this.gateway.getTransactionStatus(order.gatewayPaymentId);
+    if (status.idTrans !== order.idTrans) {
+      this.logger.warn({ orderId: order.id }, 'status answer names another id_trans; ignored');
+      return order;
+    }
+    return (await this.applyGatewayStatus(status, cause)) ?? order;
+  }
+
+  /**
+   * Lost notifications: pending orders past date_valid plus the grace period are asked about.
+   * An order never registered at the gateway (no paymentId) is closed as failed: nothing could
+   * have been paid for it, and a later completion would still be credited.
+   */
+  async sweep(limit = 50): Promise<number> {
+    const now = this.clock.now();
+    const before = new Date(now.getTime() - this.settings.sweepGraceMinutes * 60_000);
+    const claimed = await new PaymentStore(this.db).claimOverdue(before, new Date(now.getTime() + 5 * 60_000), now, limit);
+    for (const order of claimed) {
+      try {
+        if (!order.gatewayPaymentId) {
+          await this.markFailed(order.id, 'never_registered', 'The order never reached the payment gateway.');
+        } else {
+          await this.refreshFromGateway(order, 'sweep');
+        }
+      } catch (err) {
+        this.logger.warn({ orderId: order.id, err: (err as Error).message }, 'sweep could not settle an order; will retry');
+      }
+    }
+    return claimed.length;
+  }
+
+  async pendingByInvoice(customerId: string): Promise<Map<string, string>> {
+    return new PaymentStore(this.db).pendingByInvoice(customerId);
+  }
+
+  async flagged(status: PaymentStatus): Promise<PaymentOrder[]> {
+    return new PaymentStore(this.db).listByStatus(status);
+  }
+}
+
+class KeyTakenMeanwhile extends Error {}
+
+function pendingConflict(invoiceNumber?: string): AppError {
+  return conflict(
+    'payment_pending',
+    invoiceNumber
+      ? `Invoice ${invoiceNumber} is already in a pending payment; finish or wait for that one.`
+      : 'One of these invoices is already in a pending payment.',
+    invoiceNumber ? { invoiceNumber } : undefined,
+  );
+}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === constraint;
+}

@@ -1,0 +1,237 @@
+import type { Queryable } from '../db/createDb.js';
+
+export type PaymentStatus = 'pending' | 'completed' | 'rejected' | 'expired' | 'failed' | 'amount_mismatch';
+
+export interface PaymentOrder {
+  id: string;
+  customerId: string;
+  idTrans: string;
+  amount: string;
+  currency: string;
+  status: PaymentStatus;
+  gatewayStatus: number | null;
+  gatewayPaymentId: string | null;
+  redirectUrl: string | null;
+  title: string;
+  dateValid: Date;
+  idempotencyKey: string;
+  requestHash: string;
+  failureCode: string | null;
+  failureMessage: string | null;
+  notifiedAmount: string | null;
+  notifiedCurrency: string | null;
+  paidAt: Date | null;
+  settlementDate: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface OrderInvoice {
+  invoiceId: string;
+  invoiceNumber: string;
+  amount: string;
+  dueDate: string;
+}
+
+export interface HistoryEntry {
+  fromStatus: PaymentStatus | null;
+  toStatus: PaymentStatus;
+  gatewayStatus: number | null;
+  cause: string;
+  eventId: string | null;
+  details: Record<string, unknown>;
+  at: Date;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+function mapOrder(r: any): PaymentOrder {
+  return {
+    id: r.id,
+    customerId: String(r.customer_id),
+    idTrans: String(r.id_trans).trim(),
+    amount: String(r.amount),
+    currency: String(r.currency).trim(),
+    status: r.status,
+    gatewayStatus: r.gateway_status,
+    gatewayPaymentId: r.gateway_payment_id,
+    redirectUrl: r.redirect_url,
+    title: r.title,
+    dateValid: r.date_valid,
+    idempotencyKey: r.idempotency_key,
+    requestHash: r.request_hash,
+    failureCode: r.failure_code,
+    failureMessage: r.failure_message,
+    notifiedAmount: r.notified_amount === null ? null : String(r.notified_amount),
+    notifiedCurrency: r.notified_currency === null ? null : String(r.notified_currency).trim(),
+    paidAt: r.paid_at,
+    settlementDate: r.settlement_date,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export class PaymentStore {
+  constructor(private readonly db: Queryable) {}
+
+  async nextIdTrans(): Promise<string> {
+    const { rows } = await this.db.raw<{ rows: { n: string }[] }>("SELECT nextval('payment_id_trans_seq') AS n");
+    return String(rows[0]!.n).padStart(10, '0');
+  }
+
+  async insertOrder(order: {
+    id: string;
+    customerId: string;
+    idTrans: string;
+    amount: string;
+    title: string;
+    dateValid: Date;
+    idempotencyKey: string;
+    requestHash: string;
+    now: Date;
+  }): Promise<void> {
+    await this.db('payment_orders').insert({
+      id: order.id,
+      customer_id: order.customerId,
+      id_trans: order.idTrans,
+      amount: order.amount,
+      currency: 'PLN',
+      status: 'pending',
+      title: order.title,
+      date_valid: order.dateValid,
+      idempotency_key: order.idempotencyKey,
+      request_hash: order.requestHash,
+      created_at: order.now,
+      updated_at: order.now,
+    });
+  }
+
+  async insertOrderInvoices(orderId: string, invoices: { invoiceId: string; amount: string }[]): Promise<void> {
+    await this.db('payment_order_invoices').insert(
+      invoices.map((i) => ({ order_id: orderId, invoice_id: i.invoiceId, amount: i.amount, active: true })),
+    );
+  }
+
+  async releaseInvoices(orderId: string): Promise<void> {
+    await this.db('payment_order_invoices').where({ order_id: orderId, active: true }).update({ active: false });
+  }
+
+  async byId(id: string, forUpdate = false): Promise<PaymentOrder | undefined> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
+    const q = this.db('payment_orders').where({ id }).first();
+    const row = await (forUpdate ? q.forUpdate() : q);
+    return row ? mapOrder(row) : undefined;
+  }
+
+  async byIdTrans(idTrans: string, forUpdate = false): Promise<PaymentOrder | undefined> {
+    const q = this.db('payment_orders').where({ id_trans: idTrans }).first();
+    const row = await (forUpdate ? q.forUpdate() : q);
+    return row ? mapOrder(row) : undefined;
+  }
+
+  async byIdempotencyKey(customerId: string, key: string): Promise<PaymentOrder | undefined> {
+    const row = await this.db('payment_orders').where({ customer_id: customerId, idempotency_key: key }).first();
+    return row ? mapOrder(row) : undefined;
+  }
+
+  async invoicesOf(orderId: string): Promise<OrderInvoice[]> {
+    const rows = await this.db('payment_order_invoices as poi')
+      .join('invoices as i', 'i.id', 'poi.invoice_id')
+      .where('poi.order_id', orderId)
+      .orderBy([{ column: 'i.due_date' }, { column: 'i.id' }])
+      .select('poi.invoice_id', 'i.invoice_number', 'poi.amount', 'i.due_date');
+    return rows.map((r) => ({
+      invoiceId: String(r.invoice_id),
+      invoiceNumber: r.invoice_number,
+      amount: String(r.amount),
+      dueDate: r.due_date,
+    }));
+  }
+
+  /** Invoice ids among these that are in a pending order right now. */
+  async activeInvoiceIds(invoiceIds: string[]): Promise<Set<string>> {
+    if (invoiceIds.length === 0) return new Set();
+    const rows = await this.db('payment_order_invoices').whereIn('invoice_id', invoiceIds).where({ active: true }).select('invoice_id');
+    return new Set(rows.map((r) => String(r.invoice_id)));
+  }
+
+  async pendingByInvoice(customerId: string): Promise<Map<string, string>> {
+    const rows = await this.db('payment_order_invoices as poi')
+      .join('payment_orders as o', 'o.id', 'poi.order_id')
+      .join('invoices as i', 'i.id', 'poi.invoice_id')
+      .where({ 'o.customer_id': customerId, 'poi.active': true })
+      .select('i.invoice_number', 'o.id');
+    return new Map(rows.map((r) => [r.invoice_number as string, r.id as string]));
+  }
+
+  async update(id: string, fields: Record<string, unknown>, now: Date): Promise<void> {
+    await this.db('payment_orders').where({ id }).update({ ...fields, updated_at: now });
+  }
+
+  /** Records an event id; false when it was processed before (a retry or a duplicate delivery). */
+  async recordEvent(event: { eventId: string; orderId: string | null; idTrans: string; gatewayStatus: number; at: Date }): Promise<boolean> {
+    const rows = await this.db('payment_events')
+      .insert({
+        event_id: event.eventId,
+        order_id: event.orderId,
+        id_trans: event.idTrans,
+        gateway_status: event.gatewayStatus,
+        received_at: event.at,
+      })
+      .onConflict('event_id')
+      .ignore()
+      .returning('event_id');
+    return rows.length > 0;
+  }
+
+  async appendHistory(orderId: string, entry: Omit<HistoryEntry, 'at'>, at: Date): Promise<void> {
+    await this.db('payment_history').insert({
+      order_id: orderId,
+      from_status: entry.fromStatus,
+      to_status: entry.toStatus,
+      gateway_status: entry.gatewayStatus,
+      cause: entry.cause,
+      event_id: entry.eventId,
+      details: JSON.stringify(entry.details),
+      created_at: at,
+    });
+  }
+
+  async history(orderId: string): Promise<HistoryEntry[]> {
+    const rows = await this.db('payment_history').where({ order_id: orderId }).orderBy('id');
+    return rows.map((r) => ({
+      fromStatus: r.from_status,
+      toStatus: r.to_status,
+      gatewayStatus: r.gateway_status,
+      cause: r.cause,
+      eventId: r.event_id,
+      details: r.details,
+      at: r.created_at,
+    }));
+  }
+
+  /**
+   * Claims up to `limit` pending orders past their validity for one sweep run: a lease that other
+   * instances skip (SKIP LOCKED while claiming, then the lease time), so no order is asked twice.
+   */
+  async claimOverdue(before: Date, leaseUntil: Date, now: Date, limit: number): Promise<PaymentOrder[]> {
+    const { rows } = await this.db.raw(
+      `UPDATE payment_orders SET sweep_claimed_until = ?
+        WHERE id IN (
+          SELECT id FROM payment_orders
+           WHERE status = 'pending' AND date_valid < ?
+             AND (sweep_claimed_until IS NULL OR sweep_claimed_until < ?)
+           ORDER BY date_valid
+           LIMIT ?
+           FOR UPDATE SKIP LOCKED)
+        RETURNING *`,
+      [leaseUntil, before, now, limit],
+    );
+    return (rows as unknown[]).map(mapOrder);
+  }
+
+  async listByStatus(status: PaymentStatus, limit = 500): Promise<PaymentOrder[]> {
+    const rows = await this.db('payment_orders').where({ status }).orderBy('updated_at', 'desc').limit(limit);
+    return rows.map(mapOrder);
+  }
+}
