@@ -44,33 +44,34 @@ export async function* readSettlementReport(
   file: string,
   options: ReadSettlementReportOptions = {},
 ): AsyncGenerator<SettlementReportRow> {
-  const input = createReadStream(file);
-  const parser = parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false });
+  const input = createReadStream(file, { highWaterMark: 256 * 1024 });
+  // Empty lines are not skipped: one is a bad row. Valid rows hold no line breaks, so record n
+  // (0-based, header included) is line n + 1 up to and including the first bad row; counting
+  // here is much cheaper than csv-parse's per-record `info`.
+  const parser = parse({ bom: true, relax_column_count: false });
   input.on('error', (err) => parser.destroy(err));
   input.pipe(parser);
-  let headerSeen = false;
+  let line = 0;
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const { record, info } = item;
-      const line = info.lines;
-      if (!headerSeen) {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      line += 1;
+      if (line === 1) {
         if (record.join(',') !== SETTLEMENT_REPORT_HEADER) {
           throw new SettlementReportFormatError(line, `header must be ${SETTLEMENT_REPORT_HEADER}`);
         }
-        headerSeen = true;
         continue;
       }
       yield parseRow(record, line, options);
     }
   } catch (err) {
     if (err instanceof SettlementReportFormatError) throw err;
-    if (err instanceof CsvError) throw new SettlementReportFormatError(csvErrorLine(err), err.message);
+    if (err instanceof CsvError) throw new SettlementReportFormatError(csvErrorLine(err) || line + 1, err.message);
     throw err;
   } finally {
     input.destroy();
     parser.destroy();
   }
-  if (!headerSeen) throw new SettlementReportFormatError(1, 'the report is empty, the header row is missing');
+  if (line === 0) throw new SettlementReportFormatError(1, 'the report is empty, the header row is missing');
 }
 
 function parseRow(record: string[], line: number, options: ReadSettlementReportOptions): SettlementReportRow {
@@ -78,7 +79,7 @@ function parseRow(record: string[], line: number, options: ReadSettlementReportO
     throw new SettlementReportFormatError(line, `expected ${SETTLEMENT_REPORT_COLUMNS.length} columns, got ${record.length}`);
   }
   const [paymentId, idTrans, amount, currency, paidAt, settlementDate] = record as [string, string, string, string, string, string];
-  if (paymentId.length === 0 || paymentId.length > 128) throw new SettlementReportFormatError(line, 'paymentId is empty or too long');
+  if (!/^[\x21-\x7e]{1,128}$/.test(paymentId)) throw new SettlementReportFormatError(line, 'paymentId must be 1 to 128 printable ASCII characters');
   if (!ID_TRANS_PATTERN.test(idTrans)) throw new SettlementReportFormatError(line, 'id_trans must be 10 digits');
   if (!PROTOCOL_AMOUNT_PATTERN.test(amount)) throw new SettlementReportFormatError(line, 'amount must look like "123.45"');
   if (!/^[A-Z]{3}$/.test(currency)) throw new SettlementReportFormatError(line, 'currency must be a 3-letter code');

@@ -154,7 +154,7 @@ export class PaymentService {
       });
     } catch (err) {
       if (err instanceof KeyTakenMeanwhile || isUniqueViolation(err, 'payment_orders_customer_id_idempotency_key_unique')) {
-        const again = await this.replay(customerId, idempotencyKey, hash, true);
+        const again = await this.replay(customerId, idempotencyKey, hash);
         if (again) return again;
       }
       if (isUniqueViolation(err, 'payment_order_invoices_one_pending')) {
@@ -205,9 +205,10 @@ export class PaymentService {
   }
 
   /** The answer for a key seen before: the same order, or 422 when the body differs. */
-  private async replay(customerId: string, key: string, hash: string, waitForIt = false): Promise<PaymentView | undefined> {
+  private async replay(customerId: string, key: string, hash: string): Promise<PaymentView | undefined> {
     const store = new PaymentStore(this.db);
-    for (let i = 0; i < (waitForIt ? 60 : 1); i++) {
+    // Up to ~6 s: the first request may still be waiting for the gateway (5 s timeout).
+    for (let i = 0; i < 60; i++) {
       const existing = await store.byIdempotencyKey(customerId, key);
       if (!existing) return undefined;
       if (existing.requestHash !== hash) {

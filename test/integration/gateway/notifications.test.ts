@@ -3,7 +3,7 @@ import { CompactSign } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, warsawDate } from '../../../src/clock.js';
 import { GatewayClient } from '../../../src/gateway/client.js';
-import { InvalidNotificationError } from '../../../src/gateway/errors.js';
+import { GatewayUnavailableError, InvalidNotificationError } from '../../../src/gateway/errors.js';
 import { JwsType, freshClaims, signCompactJws } from '../../../src/gateway/jws.js';
 import { GatewayStatus } from '../../../src/gateway/status.js';
 import { MERCHANT_ID, eventually, setupGateway, type GatewaySetup } from './helpers.js';
@@ -190,6 +190,18 @@ describe('verifyNotification refuses (401 reasons)', () => {
 
     const noKid = await new CompactSign(Buffer.from(JSON.stringify(claimsOf(body)))).setProtectedHeader({ alg: 'ES256', typ: JwsType.notification }).sign(stranger);
     expect(await refusal(noKid, client)).toBe('unknown_kid');
+  });
+
+  it('when the gateway JWKS cannot be fetched it is not a refusal: GatewayUnavailableError (answer 5xx, the gateway retries)', async () => {
+    const body = await genuineBody();
+    const blind = new GatewayClient({
+      baseUrl: gw.gatewayUrl,
+      merchantId: MERCHANT_ID,
+      merchantKeys: gw.keys,
+      clock: gw.clock,
+      jwksUrl: `${gw.gatewayUrl}/no-such-jwks.json`,
+    });
+    await expect(blind.verifyNotification(body)).rejects.toBeInstanceOf(GatewayUnavailableError);
   });
 
   it('garbage, a status JWS posted as a notification, and missing claims: malformed / wrong_type', async () => {

@@ -54,6 +54,7 @@ describe('reading a settlement report', () => {
       ['PBN2,0000000002,10.00,PLN,2025-03-14T09:00:00Z,2025-02-30', /settlement_date/],
       ['PBN2,0000000002,10.00,PLN,2025-03-14T09:00:00Z', /./],
       [',0000000002,10.00,PLN,2025-03-14T09:00:00Z,2025-03-14', /paymentId/],
+      ['', /./],
     ];
     for (const [bad, message] of cases) {
       const error = await formatError(`${HEADER}\n${good}\n${good}\n${bad}\n${good}\n`);
