@@ -246,8 +246,8 @@ export function createMockGateway(options: MockGatewayOptions = {}): MockGateway
     if (opts.completion) {
       tx.paidAt = opts.completion.paidAt;
       tx.settlementDate = opts.completion.settlementDate;
+      reports.touch(tx.settlementDate);
     }
-    reports.touch();
     logger.info({ paymentId: tx.paymentId, status }, 'transaction status changed');
     if (opts.notify !== false) notify(tx, opts.overrides);
     return structuredClone(tx);

@@ -235,8 +235,13 @@ export class Notifier {
     }
   }
 
+  /** False once reset() forgot the event (a delivery still in flight then leaves no trace). */
+  private isCurrent(event: NotificationEvent): boolean {
+    return this.events.get(event.eventId) === event;
+  }
+
   private scheduleRetry(event: NotificationEvent): void {
-    if (this.options.signal.aborted) return;
+    if (this.options.signal.aborted || !this.isCurrent(event)) return;
     const minutes = RETRY_MINUTES[event.attempts - 1] ?? HOURLY;
     if (event.scheduledMinutes + minutes > GIVE_UP_AFTER_MINUTES) {
       event.state = 'gave_up';
@@ -254,6 +259,7 @@ export class Notifier {
   }
 
   private record(event: NotificationEvent, fields: Omit<DeliveryRecord, 'eventId' | 'paymentId' | 'idTrans' | 'newStatus' | 'at'>): void {
+    if (!this.isCurrent(event)) return;
     const record: DeliveryRecord = {
       eventId: event.eventId,
       paymentId: event.paymentId,

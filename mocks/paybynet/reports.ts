@@ -48,16 +48,24 @@ function csvLine(row: ReportRow): string {
 
 export class SettlementReports {
   private readonly controls = new Map<string, DateControls>();
-  private readonly cache = new Map<string, { version: number; build: Promise<ReportBuild> }>();
-  private version = 0;
+  private readonly cache = new Map<string, { version: string; build: Promise<ReportBuild> }>();
+  /** Bumped by changes that touch every report (key rotation, reset). */
+  private globalVersion = 0;
+  /** Bumped by changes to one date's report, so a big report of another date stays cached. */
+  private readonly dateVersions = new Map<string, number>();
   private dir: string | undefined;
   private fileCounter = 0;
 
   constructor(private readonly deps: SettlementReportsDeps) {}
 
-  /** Something a report may show changed: cached builds are stale. */
-  touch(): void {
-    this.version += 1;
+  /** Something the report of `date` (or, without a date, of every date) shows changed. */
+  touch(date?: string): void {
+    if (date === undefined) this.globalVersion += 1;
+    else this.dateVersions.set(date, (this.dateVersions.get(date) ?? 0) + 1);
+  }
+
+  private versionOf(date: string): string {
+    return `${this.globalVersion}:${this.dateVersions.get(date) ?? 0}`;
   }
 
   private controlsOf(date: string): DateControls {
@@ -72,18 +80,18 @@ export class SettlementReports {
   addRows(date: string, rows: ReportRowInput[]): void {
     const filled = rows.map((row) => this.fillRow(date, row));
     this.controlsOf(date).extra.push(...filled);
-    this.touch();
+    this.touch(date);
   }
 
   patchRow(date: string, paymentId: string, patch: Partial<Omit<ReportRow, 'paymentId'>>): void {
     const patches = this.controlsOf(date).patches;
     patches.set(paymentId, { ...patches.get(paymentId), ...patch });
-    this.touch();
+    this.touch(date);
   }
 
   exclude(date: string, paymentId: string): void {
     this.controlsOf(date).excluded.add(paymentId);
-    this.touch();
+    this.touch(date);
   }
 
   setTampered(date: string, tampered: boolean): void {
@@ -96,12 +104,12 @@ export class SettlementReports {
 
   setSource(date: string, source: ReportRowSource | null): void {
     this.controlsOf(date).source = source;
-    this.touch();
+    this.touch(date);
   }
 
   clear(date: string): void {
     this.controls.delete(date);
-    this.touch();
+    this.touch(date);
   }
 
   reset(): void {
@@ -131,9 +139,10 @@ export class SettlementReports {
   build(date: string, merchantId: string): Promise<ReportBuild> {
     const key = `${date}|${merchantId}`;
     const cached = this.cache.get(key);
-    if (cached && cached.version === this.version) return cached.build;
+    const version = this.versionOf(date);
+    if (cached && cached.version === version) return cached.build;
     const build = this.generate(date, merchantId);
-    this.cache.set(key, { version: this.version, build });
+    this.cache.set(key, { version, build });
     build.catch(() => this.cache.delete(key));
     if (cached) {
       void cached.build.then((old) => unlink(old.file)).catch(() => undefined);
