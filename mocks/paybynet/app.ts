@@ -342,6 +342,11 @@ export function createMockGateway(options: MockGatewayOptions = {}): MockGateway
     if (ctx.path === '/.well-known/jwks.json') stats.jwksRequests += 1;
     if (ctx.path.startsWith('/api/')) stats.apiRequests += 1;
     if (faults.slowMs > 0) await sleep(faults.slowMs, closing.signal);
+    if (closing.signal.aborted) {
+      ctx.status = 503;
+      ctx.body = { error: { code: 'closing', message: 'the gateway is shutting down' } };
+      return;
+    }
     if (faults.down === 'close') {
       ctx.respond = false;
       ctx.req.socket.destroy();

@@ -53,7 +53,8 @@ export class SettlementReports {
   private globalVersion = 0;
   /** Bumped by changes to one date's report, so a big report of another date stays cached. */
   private readonly dateVersions = new Map<string, number>();
-  private dir: string | undefined;
+  private dir: Promise<string> | undefined;
+  private closed = false;
   private fileCounter = 0;
 
   constructor(private readonly deps: SettlementReportsDeps) {}
@@ -174,9 +175,10 @@ export class SettlementReports {
   }
 
   private async generate(date: string, merchantId: string): Promise<ReportBuild> {
-    if (!this.dir) this.dir = await mkdtemp(path.join(os.tmpdir(), 'mock-paybynet-'));
+    if (this.closed) throw new Error('the mock gateway is closed');
+    this.dir ??= mkdtemp(path.join(os.tmpdir(), 'mock-paybynet-'));
     this.fileCounter += 1;
-    const file = path.join(this.dir, `settlement-${date}-${this.fileCounter}.csv`);
+    const file = path.join(await this.dir, `settlement-${date}-${this.fileCounter}.csv`);
     const key = this.deps.signingKey();
     const signer = new DetachedJwsSigner({ kid: key.kid, typ: JwsType.settlement });
     const out = createWriteStream(file);
@@ -210,8 +212,11 @@ export class SettlementReports {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    const builds = [...this.cache.values()].map((c) => c.build.catch(() => undefined));
     this.cache.clear();
-    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    await Promise.all(builds);
+    if (this.dir) await rm(await this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }
 }

@@ -143,7 +143,7 @@ describe('notifications: refusals change nothing (401)', () => {
     ["HS256 keyed with the gateway's public key", async (o: { idTrans: string; paymentId: string }) => {
       const jwks = (await (await fetch(`${svc.gateway.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
       const jwk = jwks.keys.find((k) => k.kid === svc.gateway.controls.signingKid())!;
-      const pem = await exportSPKI((await importJWK(jwk, 'ES256', { extractable: true })) as CryptoKey);
+      const pem = await exportSPKI((await importJWK(jwk, 'ES256', { extractable: true })) as Parameters<typeof exportSPKI>[0]);
       const input = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'pbn-notification+jwt', kid: jwk.kid }))}.${b64url(JSON.stringify(claimsFor(o, '20.00')))}`;
       return `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`;
     }],
