@@ -7,6 +7,14 @@ import type { HttpMetrics } from './metrics.js';
 export function opsRoutes(db: Knex, metrics: HttpMetrics): Router {
   const router = new Router();
 
+  // The customer-facing pages live in the IBOK front end; this is where its links back land.
+  router.get('/', (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = `<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>IBOK – płatności</title></head>
+<body><h1>Internetowe Biuro Obsługi Klienta – płatności</h1>
+<p>Usługa płatności i rozrachunków IBOK. Zaloguj się w IBOK, aby zobaczyć swoje faktury i rozrachunki.</p></body></html>`;
+  });
+
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
