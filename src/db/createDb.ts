@@ -10,6 +10,10 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
 
 export type DbKind = 'embedded' | 'server';
 
+// knex prints connection errors with stacks to the console; they also reach the caller as
+// rejections, which the service reports in one line (main.ts) or logs with the request id.
+const quietKnexLog = { warn() {}, error() {}, deprecate() {}, debug() {} };
+
 export interface Database {
   knex: Knex;
   kind: DbKind;
@@ -42,6 +46,7 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
       connection: options.databaseUrl,
       pool: { min: 0, max: options.poolMax ?? 10 },
       acquireConnectionTimeout: 10_000,
+      log: quietKnexLog,
       ...(options.schema ? { searchPath: [options.schema] } : {}),
     });
     return { knex, kind: 'server', close: () => knex.destroy() };
@@ -62,6 +67,7 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
     // One connection, never recycled: it is the in-process database itself.
     pool: { min: 1, max: 1, idleTimeoutMillis: 2_147_483_647 },
     acquireConnectionTimeout: 60_000,
+    log: quietKnexLog,
   });
   return {
     knex,
