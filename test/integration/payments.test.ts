@@ -67,6 +67,45 @@ describe('payments: the happy path', () => {
     expect(await creditsFor(svc, created.body.idTrans)).toHaveLength(1);
   });
 
+  it('the browser flow: bank page, Pay, back to the return page that says it is paid', async () => {
+    const { c } = await customerWithInvoices(['45.67']);
+    const created = await createPayment(svc, c);
+    const bankPage = await fetch(created.body.redirectUrl);
+    const html = await bankPage.text();
+    expect(html).toContain('45,67 PLN');
+    const action = /<form method="post" action="([^"]+)"/.exec(html)![1]!;
+    const submitted = await fetch(new URL(action, created.body.redirectUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'bank=mbank&action=pay',
+      redirect: 'manual',
+    });
+    expect(submitted.status).toBe(303);
+    const location = submitted.headers.get('location')!;
+    expect(location).toBe(`${svc.url}/payments/${created.body.id}/return`);
+    const page = await fetch(location);
+    expect(await page.text()).toContain('Płatność zakończona');
+    await waitForStatus(svc, c, created.body.id, 'completed');
+    const s = await svc.request('GET', '/api/settlements?status=unpaid', { token: c.token });
+    expect(s.body.items).toEqual([]);
+  });
+
+  it('the browser flow: Reject leads to a return page that says so, and the invoice can be paid again', async () => {
+    const { c } = await customerWithInvoices(['12.34']);
+    const created = await createPayment(svc, c);
+    const html = await (await fetch(created.body.redirectUrl)).text();
+    const action = /<form method="post" action="([^"]+)"/.exec(html)![1]!;
+    const submitted = await fetch(new URL(action, created.body.redirectUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'bank=pko&action=reject',
+      redirect: 'manual',
+    });
+    const page = await fetch(submitted.headers.get('location')!);
+    expect(await page.text()).toContain('Płatność odrzucona');
+    expect((await createPayment(svc, c)).status).toBe(201);
+  });
+
   it('pays only the invoices named, oldest due first', async () => {
     const { c, numbers } = await customerWithInvoices(['10.00', '20.00', '30.00']);
     const created = await createPayment(svc, c, [numbers[2]!, numbers[0]!]);
