@@ -66,12 +66,27 @@ export class LedgerService {
       return { creditId: existing?.id ?? '', created: false, allocated: [] };
     }
     const allocated: CreditResult['allocated'] = [];
+    const fresh: CreditRow = {
+      id: creditId,
+      kind: credit.kind,
+      source: credit.source,
+      sourceRef: credit.sourceRef,
+      documentNumber: credit.documentNumber,
+      amount: credit.amount,
+      used: '0',
+      receivedOn: credit.receivedOn,
+      hasInvoiceTarget: credit.hasInvoiceTarget,
+    };
+    let left = new Decimal(credit.amount);
     if (targetInvoiceIds.length > 0) {
       const targets = await store.outstandingCharges(credit.customerId, targetInvoiceIds);
-      const row = await store.creditById(creditId);
-      if (row) allocated.push(...(await allocate(store, [row], targets)));
+      const done = await allocate(store, [fresh], targets);
+      allocated.push(...done);
+      left = left.minus(sumAmounts(done));
     }
-    allocated.push(...(await this.applyCredits(trx, credit.customerId)));
+    // Credit is never left idle while something is owed (and vice versa), so only a remainder of
+    // this credit can change anything; it goes to the other outstanding charges, oldest first.
+    if (left.gt(0)) allocated.push(...(await applyLocked(store, credit.customerId)));
     return { creditId, created: true, allocated };
   }
 
@@ -79,10 +94,7 @@ export class LedgerService {
   async applyCredits(trx: Knex.Transaction, customerId: string): Promise<{ invoiceNumber: string; amount: string }[]> {
     const store = new LedgerStore(trx);
     await store.lockCustomer(customerId);
-    const credits = await store.availableCredits(customerId);
-    if (credits.length === 0) return [];
-    const charges = await store.outstandingCharges(customerId);
-    return allocate(store, credits, charges);
+    return applyLocked(store, customerId);
   }
 
   /** A newly issued invoice or correction: a negative correction is a credit, the rest are charges. */
@@ -237,6 +249,17 @@ function computeBalance(charges: ChargeRow[], credits: CreditRow[]): Balance {
     availableCredit: formatMoney(credit),
     balance: formatMoney(outstanding.minus(credit)),
   };
+}
+
+async function applyLocked(store: LedgerStore, customerId: string): Promise<{ invoiceNumber: string; amount: string }[]> {
+  const credits = await store.availableCredits(customerId);
+  if (credits.length === 0) return [];
+  const charges = await store.outstandingCharges(customerId);
+  return allocate(store, credits, charges);
+}
+
+function sumAmounts(parts: { amount: string }[]): Decimal {
+  return parts.reduce((total, p) => total.plus(p.amount), new Decimal(0));
 }
 
 /** Greedy allocation: each credit in order pays the charges in order until one side runs out. */

@@ -187,11 +187,6 @@ export class LedgerStore {
     return row ? { id: String(row.id), customerId: String(row.customer_id), amount: String(row.amount) } : undefined;
   }
 
-  async creditById(id: string): Promise<CreditRow | undefined> {
-    const { rows } = await this.db.raw<{ rows: CreditDbRow[] }>(`${CREDITS_SQL} WHERE c.id = ?`, [id]);
-    return rows[0] ? mapCredit(rows[0]) : undefined;
-  }
-
   async insertAllocation(creditId: string, invoiceId: string, amount: string): Promise<void> {
     await this.db('ledger_allocations').insert({ credit_id: creditId, invoice_id: invoiceId, amount });
   }

@@ -312,9 +312,8 @@ export class PaymentService {
         this.logger.warn({ orderId: order.id, idTrans: order.idTrans }, 'amount mismatch: payment flagged for accounting, not credited');
         return store.byId(order.id);
       }
-      const invoices = await store.invoicesOf(order.id);
       await store.update(order.id, { status: 'completed', ...fields }, now);
-      await store.releaseInvoices(order.id);
+      const invoiceIds = await store.releaseInvoices(order.id);
       const credit = await this.ledger.recordCredit(
         trx,
         {
@@ -327,7 +326,7 @@ export class PaymentService {
           receivedOn: warsawDate(paidAt),
           hasInvoiceTarget: true,
         },
-        invoices.map((i) => i.invoiceId),
+        invoiceIds,
       );
       await record('completed', { credited: credit.created, allocated: credit.allocated });
       return store.byId(order.id);

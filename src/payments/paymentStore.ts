@@ -112,8 +112,10 @@ export class PaymentStore {
     );
   }
 
-  async releaseInvoices(orderId: string): Promise<void> {
-    await this.db('payment_order_invoices').where({ order_id: orderId, active: true }).update({ active: false });
+  /** Ends the order's hold on its invoices; answers the ids of all of its invoices. */
+  async releaseInvoices(orderId: string): Promise<string[]> {
+    const rows = await this.db('payment_order_invoices').where({ order_id: orderId }).update({ active: false }, ['invoice_id']);
+    return (rows as { invoice_id: string }[]).map((r) => String(r.invoice_id));
   }
 
   async byId(id: string, forUpdate = false): Promise<PaymentOrder | undefined> {
