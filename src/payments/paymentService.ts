@@ -167,8 +167,9 @@ export class PaymentService {
     const customer = await this.billing.customerById(customerId);
     const base = this.settings.publicUrl;
     const m = this.settings.merchant;
+    let registered: RegisteredTransaction;
     try {
-      const registered = await this.gateway.registerTransaction({
+      registered = await this.gateway.registerTransaction({
         idTrans: created.idTrans,
         amount: created.amount,
         currency: 'PLN',
@@ -180,13 +181,6 @@ export class PaymentService {
         backpage: `${base}/payments/${orderId}/return`,
         backpagereject: `${base}/payments/${orderId}/return`,
         notifyUrl: `${base}/api/gateway/paybynet/notify`,
-      });
-      await this.db.transaction(async (trx) => {
-        const store = new PaymentStore(trx);
-        const order = await store.byId(orderId, true);
-        if (!order) throw new Error(`order ${orderId} vanished`);
-        await store.update(orderId, { gateway_payment_id: registered.paymentId, redirect_url: registered.redirectUrl }, this.clock.now());
-        await store.appendHistory(orderId, { fromStatus: order.status, toStatus: order.status, gatewayStatus: registered.status, cause: 'registered', eventId: null, details: { paymentId: registered.paymentId } }, this.clock.now());
       });
     } catch (err) {
       const timeout = err instanceof GatewayTimeoutError;
@@ -200,6 +194,14 @@ export class PaymentService {
       await this.markFailed(orderId, code, message);
       throw new AppError(timeout ? 504 : 502, code, message, { paymentId: orderId });
     }
+    // Registered: a notification may already have moved the order on; only the gateway's ids are added.
+    await this.db.transaction(async (trx) => {
+      const store = new PaymentStore(trx);
+      const order = await store.byId(orderId, true);
+      if (!order) throw new Error(`order ${orderId} vanished`);
+      await store.update(orderId, { gateway_payment_id: registered.paymentId, redirect_url: registered.redirectUrl }, this.clock.now());
+      await store.appendHistory(orderId, { fromStatus: order.status, toStatus: order.status, gatewayStatus: registered.status, cause: 'registered', eventId: null, details: { paymentId: registered.paymentId } }, this.clock.now());
+    });
     const order = await new PaymentStore(this.db).byId(orderId);
     return this.view(order!);
   }
