@@ -115,6 +115,25 @@ describe('payments: the happy path', () => {
 });
 
 describe('payments: orders refused', () => {
+  it('answers malformed ids and invoice numbers with 400, unknown ones with 404', async () => {
+    const { c } = await customerWithInvoices(['10.00']);
+    const badId = await svc.request('GET', '/api/payments/not-a-uuid', { token: c.token });
+    expect(badId.status).toBe(400);
+    expect(badId.body.error.message).toContain('payment id');
+    const unknown = await svc.request('GET', '/api/payments/00000000-0000-4000-8000-000000000000', { token: c.token });
+    expect(unknown.status).toBe(404);
+    const badNumber = await createPayment(svc, c, ['FV 1; DROP TABLE']);
+    expect(badNumber.status).toBe(400);
+    expect(badNumber.body.error.message).toContain('invoiceNumbers.0');
+    const notArray = await svc.request('POST', '/api/payments', { token: c.token, headers: { 'idempotency-key': newKey() }, body: { invoiceNumbers: 'FV/1' } });
+    expect(notArray.status).toBe(400);
+    const page = await svc.request('GET', '/payments/not-a-uuid/return');
+    expect(page.status).toBe(404);
+    expect(page.text).toContain('Nie znaleziono');
+    const noAuth = await svc.request('POST', '/api/payments', { headers: { 'idempotency-key': newKey() }, body: {} });
+    expect(noAuth.status).toBe(401);
+  });
+
   it('requires an Idempotency-Key of at most 255 characters', async () => {
     const { c } = await customerWithInvoices(['10.00']);
     const none = await svc.request('POST', '/api/payments', { token: c.token, body: {} });
