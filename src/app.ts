@@ -7,6 +7,7 @@ import { requestContext } from './http/middleware/requestContext.js';
 import { opsRoutes } from './ops/routes.js';
 import { paymentRoutes } from './payments/routes.js';
 import { portalRoutes } from './portal/routes.js';
+import { reconciliationRoutes } from './reconciliation/routes.js';
 
 /** The Koa app: middleware in order, then every module's routes. Tests drive app.callback(). */
 export function createApp(deps: Deps): Koa {
@@ -33,6 +34,7 @@ export function createApp(deps: Deps): Koa {
       verifier: deps.gateway,
       merchantJwks: () => deps.merchantKeys.current.publicJwks(),
     }),
+    reconciliationRoutes({ auth: deps.auth, reconciliation: deps.reconciliation, bankStatements: deps.bankStatements }),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -10,6 +10,8 @@ import { GatewayClient, loadMerchantKeys, type MerchantKeys } from './gateway/in
 import { LedgerService } from './ledger/ledgerService.js';
 import { HttpMetrics } from './ops/metrics.js';
 import { PaymentService } from './payments/paymentService.js';
+import { BankStatementService } from './reconciliation/bankStatementService.js';
+import { ReconciliationService } from './reconciliation/reconciliationService.js';
 
 /** Everything the app and the jobs use, built in one place. */
 export interface Deps {
@@ -23,6 +25,8 @@ export interface Deps {
   ledger: LedgerService;
   gateway: GatewayClient;
   payments: PaymentService;
+  reconciliation: ReconciliationService;
+  bankStatements: BankStatementService;
   /** The merchant's signing keys; replaced in place on rotation. */
   merchantKeys: { current: MerchantKeys };
 }
@@ -84,5 +88,13 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     },
     logger,
   );
-  return { config, db, clock, logger, metrics, auth, billing, ledger, gateway, payments, merchantKeys };
+  const reconciliation = new ReconciliationService(db.knex, db.kind, clock, gateway, payments, logger.child({ component: 'reconciliation' }));
+  const bankStatements = new BankStatementService(
+    db.knex,
+    ledger,
+    clock,
+    { merchantId: config.merchant.id, accounts: [config.merchant.account, ...config.bankAccounts] },
+    logger.child({ component: 'bank-statements' }),
+  );
+  return { config, db, clock, logger, metrics, auth, billing, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys };
 }

@@ -7,6 +7,7 @@ import { migrateLatest } from './db/migrate.js';
 import { createDeps, createLogger } from './deps.js';
 import { seedDemoData } from './demo/seedDemo.js';
 import { startPaymentSweep } from './payments/sweepJob.js';
+import { DailyReconciliation, startDailyReconciliation } from './reconciliation/dailyJob.js';
 import { createMockGateway, type MockGateway } from '../mocks/paybynet/app.js';
 
 /** Process entry: config → lock → database (migrate) → app → listen; clean shutdown on SIGTERM. */
@@ -81,6 +82,12 @@ async function main(): Promise<void> {
   );
 
   const sweep = startPaymentSweep(deps.payments, config.payments.sweepSeconds * 1000, logger);
+  // Yesterday's reconciliation, once a day after 06:00 Warsaw time, by one instance of several.
+  const dailyReconciliation = startDailyReconciliation(
+    new DailyReconciliation(db.knex, deps.reconciliation, deps.clock, logger.child({ component: 'daily-reconciliation' })),
+    5 * 60_000,
+    logger,
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -93,6 +100,7 @@ async function main(): Promise<void> {
     await closed;
     clearTimeout(force);
     await sweep.stop();
+    await dailyReconciliation.stop();
     await mockGateway?.close();
     await db.close();
     lock?.release();
