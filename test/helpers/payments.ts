@@ -37,3 +37,14 @@ export async function gatewayPaymentId(svc: TestService, orderId: string): Promi
   const row = await svc.db.knex('payment_orders').where({ id: orderId }).first();
   return row.gateway_payment_id as string;
 }
+
+/** Waits until the mock has logged at least `count` deliveries of this payment answered OK. */
+export async function waitForOkDeliveries(svc: { gateway: TestService['gateway'] }, paymentId: string, count: number, timeoutMs = 15_000) {
+  const started = Date.now();
+  for (;;) {
+    const ok = svc.gateway.controls.deliveries().filter((d) => d.paymentId === paymentId && d.outcome === 'ok').length;
+    if (ok >= count) return ok;
+    if (Date.now() - started > timeoutMs) expect.fail(`only ${ok} of ${count} deliveries of ${paymentId} answered OK`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

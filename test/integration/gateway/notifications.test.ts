@@ -265,7 +265,8 @@ describe('notification faults', () => {
     const registered = await gw.register();
     gw.mock.controls.setFaults({ duplicateNotifications: 3 });
     gw.mock.controls.complete(registered.paymentId);
-    await eventually(() => gw.merchant.received.length === 3);
+    // The merchant sees a request before the mock has logged its answer: wait for both.
+    await eventually(() => gw.merchant.received.length === 3 && gw.mock.controls.deliveries().length === 3);
     expect(new Set(gw.merchant.received.map((r) => r.body)).size).toBe(1);
     expect(gw.mock.controls.deliveries().map((d) => d.copy).sort()).toEqual([1, 2, 3]);
   });
