@@ -11,6 +11,7 @@ export function money(value: string | Decimal): Decimal {
 
 /** Prints exactly two fractional digits; rounding never happens silently on valid amounts. */
 export function formatMoney(value: Decimal | string): string {
+  // Decimal's own toFixed (exact decimal arithmetic), not Number's.
   return new Decimal(value).toFixed(2, Decimal.ROUND_HALF_UP);
 }
 

@@ -119,3 +119,51 @@ describe('the service process', () => {
     180_000,
   );
 });
+
+describe('shutdown', () => {
+  it('on SIGTERM finishes the request in flight, then exits cleanly', async () => {
+    const { createMockGateway } = await import('../../mocks/paybynet/app.js');
+    const pino = (await import('pino')).default;
+    const gateway = createMockGateway({ logger: pino({ level: 'silent' }), merchantJwksCooldownMs: 0 });
+    await gateway.listen(0, '127.0.0.1');
+    try {
+      const port = String(await freePort());
+      const proc = spawnService({ DATA_DIR: tempDir(), PORT: port, PUBLIC_URL: `http://127.0.0.1:${port}`, GATEWAY_URL: gateway.url! });
+      running.push(proc);
+      await waitReady(proc);
+      const login = await json(`${proc.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login: DEMO_CUSTOMER.login, password: DEMO_CUSTOMER.password }),
+      });
+      // A first payment lets the gateway fetch (and cache) our keys: once we stop accepting
+      // connections it could not.
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${login.body.accessToken}` };
+      const invoices = await json(`${proc.url}/api/invoices`, { headers });
+      const unpaid = invoices.body.items.find((i: { outstanding: string }) => i.outstanding !== '0.00').number;
+      const warmUp = await json(`${proc.url}/api/payments`, {
+        method: 'POST',
+        headers: { ...headers, 'idempotency-key': 'shutdown-0' },
+        body: JSON.stringify({ invoiceNumbers: [unpaid] }),
+      });
+      expect(warmUp.status).toBe(201);
+      // The gateway takes 1.5 s to answer: the payment request is still running when SIGTERM comes.
+      gateway.controls.setFaults({ slowMs: 1500 });
+      const inFlight = json(`${proc.url}/api/payments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${login.body.accessToken}`, 'idempotency-key': 'shutdown-1' },
+        body: '{}',
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      proc.child.kill('SIGTERM');
+      const answer = await inFlight;
+      expect(answer.status).toBe(201);
+      expect(answer.body.status).toBe('pending');
+      expect(await proc.exited).toBe(0);
+      // No new connection is accepted once it has stopped.
+      await expect(fetch(`${proc.url}/healthz`)).rejects.toThrow();
+    } finally {
+      await gateway.close();
+    }
+  }, 60_000);
+});
