@@ -39,7 +39,7 @@ export function authRoutes(auth: AuthService): Router {
     ctx.body = await auth.login(body.login, body.password);
   });
 
-  router.post('/api/auth/password', jsonBody(), authenticate(auth), async (ctx) => {
+  router.post('/api/auth/password', authenticate(auth), jsonBody(), async (ctx) => {
     const body = validateBody(ctx, passwordBody);
     ctx.body = await auth.changePassword(currentUser(ctx), body.currentPassword, body.newPassword);
   });
