@@ -167,3 +167,44 @@ describe('shutdown', () => {
     }
   }, 60_000);
 });
+
+describe('merchant key rotation from the command line', () => {
+  it('retires the current key, keeps it published, and the restarted service signs with the new one', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { repoRoot } = await import('../helpers/process.js');
+    const dataDir = tempDir();
+    const port = String(await freePort());
+    const env = { DATA_DIR: dataDir, PORT: port, DEMO_DATA: 'false' };
+    const first = spawnService(env);
+    running.push(first);
+    await waitReady(first);
+    const before = (await json(`${first.url}/.well-known/jwks.json`)).body.keys.map((k: { kid: string }) => k.kid);
+    expect(before).toHaveLength(1);
+    first.child.kill('SIGTERM');
+    await first.exited;
+
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/rotateMerchantKey.ts')], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    const newKid = /new current key: (\S+)/.exec(cli.stdout)![1];
+
+    const second = spawnService(env);
+    running.push(second);
+    await waitReady(second);
+    const after = (await json(`${second.url}/.well-known/jwks.json`)).body.keys.map((k: { kid: string }) => k.kid);
+    expect(after).toEqual([newKid, before[0]]);
+    second.child.kill('SIGTERM');
+    await second.exited;
+
+    const refused = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/rotateMerchantKey.ts')], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, MERCHANT_KEY_FILE: '/nonexistent.pem' },
+      encoding: 'utf8',
+    });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('MERCHANT_KEY_FILE is set');
+  }, 90_000);
+});
