@@ -7,7 +7,7 @@
  *
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) gets a throw-away schema.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -17,7 +17,7 @@ import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import pino from 'pino';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createDb } from '../src/db/createDb.js';
+import { createScratchSchemaDb } from '../src/db/scratchSchema.js';
 import { migrateLatest } from '../src/db/migrate.js';
 import { createDeps } from '../src/deps.js';
 
@@ -31,10 +31,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main() {
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = await createDb({ databaseUrl: url, poolMax: 1 });
-  await admin.knex.raw(`CREATE SCHEMA ${schema}`);
-  const db = await createDb({ databaseUrl: url, schema, poolMax: 20 });
+  const db = await createScratchSchemaDb(url, { prefix: 'bench', poolMax: 20 });
+  const schema = db.schema;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibok-bench-'));
   const servers: http.Server[] = [];
   try {
@@ -153,9 +151,7 @@ async function main() {
       s.closeAllConnections();
       s.close();
     }
-    await db.close();
-    await admin.knex.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.close();
+    await db.close(); // drops the schema
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -8,7 +8,6 @@
  *
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) gets a throw-away schema.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -22,7 +21,7 @@ import { createMockGateway, syntheticRows } from '../mocks/paybynet/app.js';
 import { createApp } from '../src/app.js';
 import { warsawDate } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
-import { createDb } from '../src/db/createDb.js';
+import { createScratchSchemaDb } from '../src/db/scratchSchema.js';
 import { migrateLatest } from '../src/db/migrate.js';
 import { createDeps } from '../src/deps.js';
 import { previousDate } from '../src/reconciliation/dailyJob.js';
@@ -36,10 +35,8 @@ const seconds = (startedNs: bigint) => Number(process.hrtime.bigint() - startedN
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main() {
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = await createDb({ databaseUrl: url, poolMax: 1 });
-  await admin.knex.raw(`CREATE SCHEMA ${schema}`);
-  const db = await createDb({ databaseUrl: url, schema, poolMax: 10 });
+  const db = await createScratchSchemaDb(url, { prefix: 'bench', poolMax: 10 });
+  const schema = db.schema;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibok-bench-'));
   const servers: http.Server[] = [];
   const logger = pino({ level: 'silent' });
@@ -143,9 +140,7 @@ async function main() {
       s.close();
     }
     await gateway?.close();
-    await db.close();
-    await admin.knex.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.close();
+    await db.close(); // drops the schema
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -464,26 +464,27 @@ export function createMockGateway(options: MockGatewayOptions = {}): MockGateway
 
   // ---- bank page ---------------------------------------------------------------------------
 
-  router.get('/pay/:paymentId', (ctx) => {
+  /** The transaction a bank page is for, or a 404 page (answered here) when there is none. */
+  function bankPageTransaction(ctx: Koa.Context): MockTransaction | undefined {
     const tx = transactions.get(ctx.params.paymentId!);
     ctx.type = 'text/html; charset=utf-8';
     if (!tx) {
       ctx.status = 404;
       ctx.body = renderNotFoundPage();
-      return;
     }
+    return tx;
+  }
+
+  router.get('/pay/:paymentId', (ctx) => {
+    const tx = bankPageTransaction(ctx);
+    if (!tx) return;
     refreshExpiry(tx);
     ctx.body = isFinalStatus(tx.status) ? renderFinalPage(tx) : renderPaymentPage(tx);
   });
 
   router.post('/pay/:paymentId', async (ctx) => {
-    const tx = transactions.get(ctx.params.paymentId!);
-    ctx.type = 'text/html; charset=utf-8';
-    if (!tx) {
-      ctx.status = 404;
-      ctx.body = renderNotFoundPage();
-      return;
-    }
+    const tx = bankPageTransaction(ctx);
+    if (!tx) return;
     const form = new URLSearchParams(await readBody(ctx.req, 16 * 1024));
     refreshExpiry(tx);
     if (isFinalStatus(tx.status)) {

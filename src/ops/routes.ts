@@ -19,10 +19,14 @@ export function opsRoutes(db: Knex, metrics: HttpMetrics): Router {
     ctx.body = { status: 'ok' };
   });
 
+  // Migrations never un-apply under a running process: once seen applied, the folder and the
+  // migrations table need not be read on every probe again.
+  let migrated = false;
   router.get('/readyz', async (ctx) => {
     try {
       await db.raw('SELECT 1');
-      if (!(await migrationsApplied(db))) {
+      migrated ||= await migrationsApplied(db);
+      if (!migrated) {
         ctx.status = 503;
         ctx.body = { error: { code: 'not_ready', message: 'Database migrations are not applied yet.' } };
         return;

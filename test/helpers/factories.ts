@@ -53,8 +53,7 @@ export async function putInvoice(
 /** A customer with a property and a login whose password is already set, logged in. */
 export async function createCustomer(svc: TestService, customerNumber = uniqueNumber('C')): Promise<TestCustomer> {
   const propertyId = `P-${customerNumber}`;
-  const customer = await putCustomer(svc, customerNumber, propertyId);
-  void customer;
+  await putCustomer(svc, customerNumber, propertyId);
   const row = await svc.db.knex('customers').where({ customer_number: customerNumber }).first();
   const login = `login-${customerNumber}`;
   const password = 'correct-horse-battery';

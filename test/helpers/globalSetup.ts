@@ -22,7 +22,7 @@ export default async function setup(project: TestProject) {
     return;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibok-template-'));
-  const db = await createDb({ loadDataDir: undefined, dataDir: dir });
+  const db = await createDb({ dataDir: dir });
   await migrateLatest(db.knex);
   const dump = await db.dumpDataDir!();
   await db.close();

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMockGateway } from '../../mocks/paybynet/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { createDb } from '../../src/db/createDb.js';
+import { createScratchSchemaDb } from '../../src/db/scratchSchema.js';
 import { startBalancer } from '../helpers/balancer.js';
 import { createTestDb } from '../helpers/db.js';
 import { createCustomer, putInvoice } from '../helpers/factories.js';
@@ -74,22 +75,13 @@ describe('several instances', () => {
       DEMO_DATA: 'false',
       LOG_LEVEL: 'warn',
     };
-    let schema: string | undefined;
     if (onServer) {
-      const probe = await createTestDb(); // a fresh schema, migrated; the process uses it by search_path
-      schema = probe.schema!;
-      const admin = await createDb({ databaseUrl: process.env.DATABASE_URL!, poolMax: 1 });
-      await admin.knex.raw(`CREATE SCHEMA ${schema}_kill`);
-      await admin.close();
-      await probe.close();
+      // An empty schema of its own; the process migrates it (search_path through the URL).
+      const scratch = await createScratchSchemaDb(process.env.DATABASE_URL!, { prefix: 'kill', poolMax: 1 });
+      cleanups.push(() => scratch.close());
       const url = new URL(process.env.DATABASE_URL!);
-      url.searchParams.set('options', `-c search_path=${schema}_kill`);
+      url.searchParams.set('options', `-c search_path=${scratch.schema}`);
       env.DATABASE_URL = url.toString();
-      cleanups.push(async () => {
-        const c = await createDb({ databaseUrl: process.env.DATABASE_URL!, poolMax: 1 });
-        await c.knex.raw(`DROP SCHEMA IF EXISTS ${schema}_kill CASCADE`);
-        await c.close();
-      });
     }
     const procs: ServiceProcess[] = [];
     cleanups.push(() => procs.forEach((p) => p.child.exitCode === null && p.child.kill('SIGKILL')));

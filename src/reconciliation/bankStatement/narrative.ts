@@ -21,17 +21,9 @@
  * Anything else is plain free text: the whole text (less a leading 3-digit code) is the title.
  */
 import { normaliseAccount, nrbFromParts } from './account.js';
+import type { Narrative } from './types.js';
 
-export interface Narrative {
-  raw86: string;
-  transactionCode: string;
-  description?: string;
-  title: string;
-  counterpartyName?: string;
-  counterpartyAccount?: string;
-  transactionNumber?: string;
-  details: Record<string, string>;
-}
+export type { Narrative };
 
 /** SWIFT's line width for :86: content. */
 const WRAP_WIDTH = 65;

@@ -9,6 +9,29 @@ export interface Balance {
 
 export type Direction = 'credit' | 'debit';
 
+/** What a line's :86: field says, structured (`~20`… subfields) or as mBank's keyed free text. */
+export interface Narrative {
+  /** The 2–3 digit transaction code that opens :86: ('' if none). */
+  transactionCode: string;
+  /** Operation description: structured `~00`, or mBank's first :86: segment. */
+  description?: string;
+  /** The transfer title as Unicode ('' if none). */
+  title: string;
+  counterpartyName?: string;
+  /** 26 digits for a Polish account (NRB or PL IBAN), else the compact IBAN/account as written. */
+  counterpartyAccount?: string;
+  /** The bank's own transaction number (mBank `TNR:`), unique per line. */
+  transactionNumber?: string;
+  /**
+   * Every :86: subfield: for the structured form keyed by the two digits ('00', '20', '38'...),
+   * values as written (a repeated subfield is appended); for mBank's keyed free text keyed by the
+   * key without its colon ('TYT.', 'Z RACH.', 'ID IPH', 'TNR'...), values trimmed.
+   */
+  details: Record<string, string>;
+  /** The whole :86: with its line wrapping undone ('' if the line has no :86:). */
+  raw86: string;
+}
+
 /** Where `StatementLine.bankReference` came from. */
 export type BankReferenceSource =
   /** the part after '//' in the :61: line */
@@ -18,7 +41,7 @@ export type BankReferenceSource =
   /** neither: a stable hash of the line's content (see parseMt940) */
   | 'generated';
 
-export interface StatementLine {
+export interface StatementLine extends Narrative {
   /** 1-based line number of the :61: field in the decoded text. */
   lineNumber: number;
   /** 'YYYY-MM-DD' */
@@ -53,25 +76,6 @@ export interface StatementLine {
   bankReferenceSource: BankReferenceSource;
   /** The :61: supplementary details (mBank's second line, e.g. '911-TRANSAKCJA IPH'); '' if none. */
   supplementary: string;
-  /** The 2–3 digit transaction code that opens :86: ('' if none). */
-  transactionCode: string;
-  /** Operation description: structured `~00`, or mBank's first :86: segment. */
-  description?: string;
-  /** The transfer title as Unicode ('' if none). */
-  title: string;
-  counterpartyName?: string;
-  /** 26 digits for a Polish account (NRB or PL IBAN), else the compact IBAN/account as written. */
-  counterpartyAccount?: string;
-  /** The bank's own transaction number (mBank `TNR:`), unique per line. */
-  transactionNumber?: string;
-  /**
-   * Every :86: subfield: for the structured form keyed by the two digits ('00', '20', '38'...),
-   * values as written (a repeated subfield is appended); for mBank's keyed free text keyed by the
-   * key without its colon ('TYT.', 'Z RACH.', 'ID IPH', 'TNR'...), values trimmed.
-   */
-  details: Record<string, string>;
-  /** The whole :86: with its line wrapping undone ('' if the line has no :86:). */
-  raw86: string;
 }
 
 export interface BankStatement {
