@@ -8,7 +8,8 @@ import type { Config } from './config.js';
 import type { Database } from './db/createDb.js';
 import { GatewayClient, loadMerchantKeys, type MerchantKeys } from './gateway/index.js';
 import { LedgerService } from './ledger/ledgerService.js';
-import { HttpMetrics } from './ops/metrics.js';
+import type { AppModule } from './module.js';
+import { HttpMetrics, createOpsModule } from './ops/index.js';
 import { PaymentService } from './payments/paymentService.js';
 import { BankStatementService } from './reconciliation/bankStatementService.js';
 import { ReconciliationService } from './reconciliation/reconciliationService.js';
@@ -29,6 +30,8 @@ export interface Deps {
   bankStatements: BankStatementService;
   /** The merchant's signing keys; replaced in place on rotation. */
   merchantKeys: { current: MerchantKeys };
+  /** Every module, in the order built: app.ts mounts their routes, main.ts runs their jobs. */
+  modules: AppModule[];
 }
 
 export function createLogger(level: string): Logger {
@@ -96,5 +99,6 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     { merchantId: config.merchant.id, accounts: [config.merchant.account, ...config.bankAccounts] },
     logger.child({ component: 'bank-statements' }),
   );
-  return { config, db, clock, logger, metrics, auth, billing, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys };
+  const modules: AppModule[] = [createOpsModule({ db: db.knex, metrics })];
+  return { config, db, clock, logger, metrics, auth, billing, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys, modules };
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
-import { AppError, conflict, unauthorized } from '../http/errors.js';
+import { AppError, conflict, unauthorized } from '../errors.js';
 import { enqueueEmail } from '../notifications/outbox.js';
 import { LoginStore, type Login } from './loginStore.js';
 import { dummyPasswordHash, generateOneTimePassword, hashPassword, verifyPassword } from './passwords.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { AppError, conflict } from '../http/errors.js';
+import { AppError, conflict } from '../errors.js';
 import type { LedgerService } from '../ledger/ledgerService.js';
 import type { CustomerDirectory } from '../auth/authService.js';
 import { BillingStore, type Customer, type Invoice, type Property } from './billingStore.js';

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { AppError, unauthorized } from '../http/errors.js';
+import { AppError, unauthorized } from '../errors.js';
 import { jsonBody } from '../http/middleware/body.js';
 import { businessNumber, validateBody, validateParam } from '../http/validate.js';
 import { presentInvoice } from '../portal/presenters.js';

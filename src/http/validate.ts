@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AMOUNT_PATTERN } from '../money.js';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 
 export interface FieldProblem {
   field: string;
@@ -18,7 +18,8 @@ function describe(error: z.ZodError): FieldProblem[] {
   });
 }
 
-function fail(where: string, error: z.ZodError): never {
+/** Throws the 400 that names the first bad field (all of them in details). */
+export function failValidation(where: string, error: z.ZodError): never {
   const problems = describe(error);
   const first = problems[0]!;
   const message =
@@ -29,13 +30,13 @@ function fail(where: string, error: z.ZodError): never {
 export function validateBody<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
   const body = (ctx.request as unknown as { body?: unknown }).body;
   const parsed = schema.safeParse(body ?? {});
-  if (!parsed.success) fail('request body', parsed.error);
+  if (!parsed.success) failValidation('request body', parsed.error);
   return parsed.data;
 }
 
 export function validateQuery<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
   const parsed = schema.safeParse({ ...ctx.query });
-  if (!parsed.success) fail('query', parsed.error);
+  if (!parsed.success) failValidation('query', parsed.error);
   return parsed.data;
 }
 

@@ -12,7 +12,7 @@ import {
   type RegisterTransactionInput,
   type RegisteredTransaction,
 } from '../gateway/index.js';
-import { AppError, conflict, notFound, unprocessable } from '../http/errors.js';
+import { AppError, conflict, notFound, unprocessable } from '../errors.js';
 import type { LedgerService } from '../ledger/ledgerService.js';
 import { formatMoney, sum } from '../money.js';
 import { PaymentStore, type PaymentOrder, type PaymentStatus } from './paymentStore.js';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { AuthService } from '../auth/authService.js';
 import { GatewayError, InvalidNotificationError, type GatewayNotification } from '../gateway/index.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { authenticate, currentCustomerId, requireRole } from '../http/middleware/auth.js';
 import { jsonBody, readRawBody } from '../http/middleware/body.js';
 import { businessNumber, validateBody, validateParam, validateQuery } from '../http/validate.js';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { AuthService } from '../auth/authService.js';
 import type { BillingService } from '../billing/billingService.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors.js';
 import { authenticate, currentCustomerId, currentUser, requireRole } from '../http/middleware/auth.js';
 import { businessNumber, dateString, validateParam, validateQuery } from '../http/validate.js';
 import type { LedgerService } from '../ledger/ledgerService.js';

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { isValidCalendarDate } from '../gateway/index.js';
-import { AppError, badRequest, notFound, unprocessable } from '../http/errors.js';
+import { AppError, badRequest, notFound, unprocessable } from '../errors.js';
 import type { LedgerService } from '../ledger/ledgerService.js';
 import { formatMoney } from '../money.js';
 import {

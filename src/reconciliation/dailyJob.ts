@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { warsawDate, type Clock } from '../clock.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { ReconciliationStore } from './reconciliationStore.js';
 import type { ReconciliationService } from './reconciliationService.js';
 

@@ -19,7 +19,7 @@ import {
   type GatewayTransactionStatus,
   type SettlementReportDownload,
 } from '../gateway/index.js';
-import { AppError, conflict, notFound, unprocessable } from '../http/errors.js';
+import { AppError, conflict, notFound, unprocessable } from '../errors.js';
 import { formatMoney } from '../money.js';
 import type { PaymentOrder } from '../payments/paymentStore.js';
 import {

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { stringify } from 'csv-stringify';
 import { z } from 'zod';
 import type { AuthService } from '../auth/authService.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { authenticate, currentUser, requireRole } from '../http/middleware/auth.js';
 import { jsonBody, readRawBody } from '../http/middleware/body.js';
 import { dateString, validateBody, validateParam, validateQuery } from '../http/validate.js';

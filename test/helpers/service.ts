@@ -73,7 +73,7 @@ export async function startTestService(
     gatewayUrl,
     ...(options.gatewayTimeoutMs ? { gatewayTimeoutMs: options.gatewayTimeoutMs } : {}),
   });
-  handler = createApp(deps).callback();
+  handler = createApp(deps, { checkResponses: true }).callback();
 
   async function request(method: string, urlPath: string, opts: RequestOptions = {}): Promise<TestResponse> {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import type { AuthService, AuthUser } from '../../auth/authService.js';
 import type { Role } from '../../auth/tokens.js';
-import { AppError, forbidden, unauthorized } from '../errors.js';
+import { AppError, forbidden, unauthorized } from '../../errors.js';
 
 function bearer(ctx: Context): string | undefined {
   const header = ctx.get('authorization');

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import getRawBody from 'raw-body';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 
 interface HttpishError extends Error {
   status?: number;
