@@ -9,7 +9,6 @@ import { errorHandler } from './http/middleware/errorHandler.js';
 import { requestContext } from './http/middleware/requestContext.js';
 import { paymentRoutes } from './payments/routes.js';
 import { portalRoutes } from './portal/routes.js';
-import { reconciliationRoutes } from './reconciliation/routes.js';
 
 /** The Koa app: middleware in order, then every module's routes. Tests drive app.callback(). */
 export function createApp(deps: Deps, options: { checkResponses?: boolean } = {}): Koa {
@@ -48,7 +47,6 @@ export function createApp(deps: Deps, options: { checkResponses?: boolean } = {}
       verifier: deps.gateway,
       merchantJwks: () => deps.merchantKeys.current.publicJwks(),
     }),
-    reconciliationRoutes({ auth: deps.auth, reconciliation: deps.reconciliation, bankStatements: deps.bankStatements }),
   ];
   for (const router of routers) {
     app.use(router.routes());

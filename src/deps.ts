@@ -11,8 +11,8 @@ import { LedgerService } from './ledger/ledgerService.js';
 import type { AppModule } from './module.js';
 import { HttpMetrics, createOpsModule } from './ops/index.js';
 import { PaymentService } from './payments/paymentService.js';
-import { BankStatementService } from './reconciliation/bankStatementService.js';
-import { ReconciliationService } from './reconciliation/reconciliationService.js';
+import { createBankStatementsModule, type BankStatementService } from './bankStatements/index.js';
+import { createReconciliationModule, type ReconciliationModule, type ReconciliationService } from './reconciliation/index.js';
 
 /** Everything the app and the jobs use, built in one place. */
 export interface Deps {
@@ -91,14 +91,27 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     },
     logger,
   );
-  const reconciliation = new ReconciliationService(db.knex, db.kind, clock, gateway, payments, logger.child({ component: 'reconciliation' }));
-  const bankStatements = new BankStatementService(
-    db.knex,
-    ledger,
+  // Reconciliation shows the bank's payouts and bank statements show the reconciled totals: each
+  // reaches the other's service late-bound, so neither module is built inside the other.
+  const reconciliationModule: ReconciliationModule = createReconciliationModule({
+    db: db.knex,
+    dbKind: db.kind,
     clock,
-    { merchantId: config.merchant.id, accounts: [config.merchant.account, ...config.bankAccounts] },
-    logger.child({ component: 'bank-statements' }),
-  );
-  const modules: AppModule[] = [createOpsModule({ db: db.knex, metrics })];
+    logger: logger.child({ component: 'reconciliation' }),
+    gateway,
+    payments,
+    bankPayouts: (date) => bankStatementsModule.service.payoutsFor(date),
+  });
+  const bankStatementsModule = createBankStatementsModule({
+    db: db.knex,
+    clock,
+    logger: logger.child({ component: 'bank-statements' }),
+    ledger,
+    settings: { merchantId: config.merchant.id, accounts: [config.merchant.account, ...config.bankAccounts] },
+    gatewayTotals: (dates) => reconciliationModule.service.gatewayTotals(dates),
+  });
+  const reconciliation = reconciliationModule.service;
+  const bankStatements = bankStatementsModule.service;
+  const modules: AppModule[] = [createOpsModule({ db: db.knex, metrics }), reconciliationModule, bankStatementsModule];
   return { config, db, clock, logger, metrics, auth, billing, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys, modules };
 }

@@ -7,7 +7,7 @@ import { migrateLatest } from './db/migrate.js';
 import { createDeps, createLogger } from './deps.js';
 import { seedDemoData } from './demo/seedDemo.js';
 import { startPaymentSweep } from './payments/sweepJob.js';
-import { DailyReconciliation, startDailyReconciliation } from './reconciliation/dailyJob.js';
+import { DAILY_CHECK_SECONDS, startDailyReconciliation, type ReconciliationModule } from './reconciliation/index.js';
 import { createMockGateway, type MockGateway } from '../mocks/paybynet/app.js';
 
 /** Process entry: config → lock → database (migrate) → app → listen; clean shutdown on SIGTERM. */
@@ -83,9 +83,10 @@ async function main(): Promise<void> {
 
   const sweep = startPaymentSweep(deps.payments, config.payments.sweepSeconds * 1000, logger);
   // Yesterday's reconciliation, once a day after 06:00 Warsaw time, by one instance of several.
+  // (Its JobDefinition is in the reconciliation module's `jobs`, for the job runner.)
   const dailyReconciliation = startDailyReconciliation(
-    new DailyReconciliation(db.knex, deps.reconciliation, deps.clock, logger.child({ component: 'daily-reconciliation' })),
-    5 * 60_000,
+    (deps.modules.find((m) => m.name === 'reconciliation') as ReconciliationModule).daily,
+    DAILY_CHECK_SECONDS * 1000,
     logger,
   );
 

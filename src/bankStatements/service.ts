@@ -4,9 +4,9 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { isValidCalendarDate } from '../gateway/index.js';
-import { AppError, badRequest, notFound, unprocessable } from '../errors.js';
-import type { LedgerService } from '../ledger/ledgerService.js';
+import type { CreditResult, NewCredit } from '../ledger/index.js';
 import { formatMoney } from '../money.js';
+import { bankStatementErrors as errors } from './errors.js';
 import {
   chooseCharset,
   decodeStatement,
@@ -15,50 +15,23 @@ import {
   StatementFormatError,
   type BankStatement,
   type StatementLine,
-} from './bankStatement/index.js';
-import { BankStatementStore, type LineClassification, type LineRow, type NewLine, type StatementSummary } from './bankStatementStore.js';
+} from './mt940/index.js';
+import { presentImport, presentLine, type BankLineView, type ImportView } from './presenters.js';
+import { BankStatementStore, type LineClassification, type NewLine, type StatementSummary } from './store.js';
+
+/** What the import needs of the ledger: one credit per (source, sourceRef), inside our transaction. */
+export interface BankStatementsLedger {
+  recordCredit(trx: Knex.Transaction, credit: NewCredit, targetInvoiceIds?: string[]): Promise<CreditResult>;
+}
+
+/** gatewayTotal of the current reconciliation of each date (from the reconciliation module). */
+export type GatewayTotalsOf = (dates: string[]) => Promise<Map<string, string>>;
 
 export interface BankStatementSettings {
   /** id_client: the payout title names it. */
   merchantId: string;
   /** The utility's accounts (MERCHANT_ACCOUNT and BANK_ACCOUNTS), 26-digit NRB. */
   accounts: string[];
-}
-
-export interface BankLineView {
-  /** The bank's reference of the line (with mBank's transaction number when it has one). */
-  reference: string;
-  account: string;
-  valueDate: string;
-  entryDate: string | null;
-  amount: string;
-  currency: string;
-  title: string;
-  counterpartyName: string | null;
-  counterpartyAccount: string | null;
-  classification: LineClassification;
-  /** gateway_payout: the settlement date the title names... */
-  settlementDate?: string;
-  /** ...that date's gatewayTotal (null while it is not reconciled)... */
-  gatewayTotal?: string | null;
-  /** ...and whether the payout equals it (null while the date is not reconciled). */
-  matchesGatewayTotal?: boolean | null;
-  /** invoice_payment: the invoices found in the title and whose ledger was credited. */
-  invoiceNumbers?: string[];
-  customerNumber?: string | null;
-  creditId?: string | null;
-  /** duplicate: the statement file that brought this line first. */
-  firstImportedIn?: string | null;
-  note: string | null;
-}
-
-export interface ImportView {
-  statementId: string;
-  importedAt: string;
-  importedBy: string;
-  charset: string;
-  statements: StatementSummary[];
-  lines: BankLineView[];
 }
 
 /** `PAYBYNET ROZLICZENIE {id_client} {YYYY-MM-DD}` (SPEC 3.5), wherever the title was cut. */
@@ -111,23 +84,24 @@ export class BankStatementService {
 
   constructor(
     private readonly knex: Knex,
-    private readonly ledger: LedgerService,
+    private readonly ledger: BankStatementsLedger,
     private readonly clock: Clock,
     private readonly settings: BankStatementSettings,
     private readonly logger: Logger,
+    private readonly gatewayTotals: GatewayTotalsOf,
   ) {
     this.accounts = new Set(settings.accounts);
   }
 
   /** Imports a file; `created` is false when the identical file was imported before. */
   async import(bytes: Buffer, contentCharset: string | undefined, by: string): Promise<{ created: boolean; view: ImportView }> {
-    if (bytes.length === 0) throw badRequest('The body is empty: send the MT940 file as the request body.');
+    if (bytes.length === 0) throw errors.create('empty_statement', 'The body is empty: send the MT940 file as the request body.');
     const statementId = createHash('sha256').update(bytes).digest('hex');
     if (contentCharset) {
       try {
         resolveCharset(contentCharset);
       } catch (err) {
-        if (err instanceof StatementFormatError) throw new AppError(415, 'unsupported_charset', `${err.message}.`);
+        if (err instanceof StatementFormatError) throw errors.create('unsupported_charset', `${err.message}.`);
         throw err;
       }
     }
@@ -138,7 +112,7 @@ export class BankStatementService {
       statements = parseMt940(decodeStatement(bytes, contentCharset));
     } catch (err) {
       if (err instanceof StatementFormatError) {
-        throw new AppError(400, 'invalid_statement', `The file is not an MT940 statement this service can read: ${err.message}.`, {
+        throw errors.create('invalid_statement', `The file is not an MT940 statement this service can read: ${err.message}.`, {
           ...(err.line !== undefined ? { line: err.line } : {}),
           ...(err.field !== undefined ? { field: err.field } : {}),
         });
@@ -147,7 +121,7 @@ export class BankStatementService {
     }
     const foreign = [...new Set(statements.map((s) => s.account).filter((a) => !this.accounts.has(a)))];
     if (foreign.length > 0) {
-      throw unprocessable(
+      throw errors.create(
         'foreign_account',
         `The file holds a statement of account ${foreign.join(', ')}, which is not an account of the utility ` +
           `(MERCHANT_ACCOUNT or BANK_ACCOUNTS); nothing from the file was imported.`,
@@ -267,17 +241,10 @@ export class BankStatementService {
   async view(statementId: string): Promise<ImportView> {
     const store = new BankStatementStore(this.knex);
     const row = await store.importById(statementId);
-    if (!row) throw notFound(`No bank statement ${statementId} has been imported.`);
+    if (!row) throw errors.create('statement_not_found', `No bank statement ${statementId} has been imported.`);
     const lines = await store.linesOf(statementId);
-    const totals = await store.gatewayTotals([...new Set(lines.flatMap((l) => (l.settlementDate ? [l.settlementDate] : [])))]);
-    return {
-      statementId: row.id,
-      importedAt: new Date(row.importedAt).toISOString(),
-      importedBy: row.importedBy,
-      charset: row.charset,
-      statements: row.statements,
-      lines: lines.map((l) => presentLine(l, totals)),
-    };
+    const totals = await this.gatewayTotals([...new Set(lines.flatMap((l) => (l.settlementDate ? [l.settlementDate] : [])))]);
+    return presentImport(row, lines.map((l) => presentLine(l, totals)));
   }
 
   async list(limit: number) {
@@ -296,38 +263,12 @@ export class BankStatementService {
   async lines(classification: LineClassification | undefined, limit: number): Promise<(BankLineView & { statementId: string })[]> {
     const store = new BankStatementStore(this.knex);
     const lines = await store.lines({ classification, limit });
-    const totals = await store.gatewayTotals([...new Set(lines.flatMap((l) => (l.settlementDate ? [l.settlementDate] : [])))]);
+    const totals = await this.gatewayTotals([...new Set(lines.flatMap((l) => (l.settlementDate ? [l.settlementDate] : [])))]);
     return lines.map((l) => ({ statementId: l.importId, ...presentLine(l, totals) }));
   }
-}
 
-function presentLine(l: LineRow, totals: Map<string, string>): BankLineView {
-  const view: BankLineView = {
-    reference: l.reference,
-    account: l.account,
-    valueDate: l.valueDate,
-    entryDate: l.entryDate,
-    amount: formatMoney(l.amount),
-    currency: l.currency,
-    title: l.title,
-    counterpartyName: l.counterpartyName,
-    counterpartyAccount: l.counterpartyAccount,
-    classification: l.classification,
-    note: l.note,
-  };
-  if (l.classification === 'gateway_payout' && l.settlementDate) {
-    const total = totals.get(l.settlementDate);
-    view.settlementDate = l.settlementDate;
-    view.gatewayTotal = total === undefined ? null : formatMoney(total);
-    view.matchesGatewayTotal = total === undefined ? null : new Decimal(l.amount).eq(total);
+  /** The gateway's payouts of a settlement date found on imported statements (for reconciliation). */
+  async payoutsFor(date: string): Promise<{ statementId: string; reference: string; account: string; amount: string; valueDate: string }[]> {
+    return new BankStatementStore(this.knex).payoutsFor(date);
   }
-  if (l.classification === 'invoice_payment') {
-    view.invoiceNumbers = l.invoiceNumbers ?? [];
-    view.customerNumber = l.customerNumber;
-    view.creditId = l.creditId;
-  } else if (l.invoiceNumbers) {
-    view.invoiceNumbers = l.invoiceNumbers;
-  }
-  if (l.classification === 'duplicate') view.firstImportedIn = l.duplicateOfImportId;
-  return view;
 }

@@ -186,10 +186,18 @@ export class BankStatementStore {
     return rows.map((r) => ({ id: String(r.id), invoiceNumber: r.invoice_number, customerId: String(r.customer_id) }));
   }
 
-  /** gatewayTotal of the current reconciliation of each date (dates never reconciled are absent). */
-  async gatewayTotals(dates: string[]): Promise<Map<string, string>> {
-    if (dates.length === 0) return new Map();
-    const rows = await this.db('reconciliation_runs').where({ current: true }).whereIn('settlement_date', dates).select('settlement_date', 'gateway_total');
-    return new Map(rows.map((r) => [r.settlement_date as string, String(r.gateway_total)]));
+  /** Bank payouts of the gateway seen on imported statements for a settlement date. */
+  async payoutsFor(date: string): Promise<{ statementId: string; reference: string; amount: string; valueDate: string; account: string }[]> {
+    const rows = await this.db('bank_statement_lines')
+      .where({ classification: 'gateway_payout', settlement_date: date })
+      .orderBy('id')
+      .select('import_id', 'reference', 'amount', 'value_date', 'account');
+    return rows.map((r) => ({
+      statementId: r.import_id,
+      reference: r.reference,
+      amount: String(r.amount),
+      valueDate: r.value_date,
+      account: r.account,
+    }));
   }
 }

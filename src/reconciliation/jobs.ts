@@ -3,8 +3,9 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { warsawDate, type Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import { ReconciliationStore } from './reconciliationStore.js';
-import type { ReconciliationService } from './reconciliationService.js';
+import type { JobDefinition } from '../module.js';
+import type { ReconciliationService } from './service.js';
+import { ReconciliationStore } from './store.js';
 
 export interface DailyReconciliationOptions {
   /** Not before this hour of the day in Warsaw (default 6: after the night's last ELIXIR session). */
@@ -89,7 +90,24 @@ export class DailyReconciliation {
   }
 }
 
-/** Looks every `intervalMs` whether yesterday needs reconciling. Never overlaps itself. */
+/** How often the daily job looks at the clock (a run starts at most once a day). */
+export const DAILY_CHECK_SECONDS = 5 * 60;
+
+/** The daily reconciliation for the job runner: each look reconciles yesterday when it is time. */
+export function dailyReconciliationJob(job: DailyReconciliation): JobDefinition {
+  return {
+    name: 'reconciliation-daily',
+    schedule: { everySeconds: DAILY_CHECK_SECONDS },
+    async run() {
+      await job.runOnce();
+    },
+  };
+}
+
+/**
+ * Looks every `intervalMs` whether yesterday needs reconciling. Never overlaps itself. Until the
+ * job runner runs `module.jobs`, main.ts starts the daily job with this loop.
+ */
 export function startDailyReconciliation(job: DailyReconciliation, intervalMs: number, logger: Logger): { stop(): Promise<void> } {
   let running: Promise<unknown> | undefined;
   let stopped = false;

@@ -1,183 +1,97 @@
-import { Readable } from 'node:stream';
-import Router from '@koa/router';
-import { stringify } from 'csv-stringify';
-import { z } from 'zod';
-import type { AuthService } from '../auth/authService.js';
-import { AppError } from '../errors.js';
-import { authenticate, currentUser, requireRole } from '../http/middleware/auth.js';
-import { jsonBody, readRawBody } from '../http/middleware/body.js';
-import { dateString, validateBody, validateParam, validateQuery } from '../http/validate.js';
-import type { BankStatementService } from './bankStatementService.js';
-import { CATEGORIES, type Category } from './reconciliationStore.js';
-import { DEFAULT_ITEM_LIMIT, type ItemView, type ReconciliationService } from './reconciliationService.js';
+import { defineRoute, type RouteDefinition } from '../http/defineRoute.js';
+import { itemsCsv } from './presenters.js';
+import {
+  csvQuery,
+  dateParams,
+  itemParams,
+  itemSchema,
+  listQuery,
+  reportQuery,
+  reportSchema,
+  resolveBody,
+  runBody,
+  runListSchema,
+} from './schema.js';
+import { DEFAULT_ITEM_LIMIT, type ReconciliationService } from './service.js';
 
-/** A bank statement file may be this large (a month of a busy account is well under 1 MiB). */
-export const STATEMENT_LIMIT = 10 * 1024 * 1024;
+const ACCOUNTING = ['accounting'] as const;
+const TAG = 'accounting';
+const RUN_ERRORS = ['date_in_future', 'reconciliation_running', 'settlement_report_invalid', 'gateway_timeout', 'gateway_refused', 'gateway_unavailable', 'not_reconciled'] as const;
 
-const categoryList = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-  .refine((list) => list.length > 0 && list.every((c) => (CATEGORIES as readonly string[]).includes(c)), {
-    message: `must be one or more of ${CATEGORIES.join(', ')} (comma-separated)`,
-  })
-  .transform((list) => [...new Set(list)] as Category[]);
-
-const wholeNumber = (max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,15}$/, { message: 'must be a whole number' })
-    .transform(Number)
-    .refine((n) => n <= max, { message: `must be at most ${max}` });
-
-const reportQuery = z.strictObject({
-  category: categoryList.optional(),
-  limit: wholeNumber(10_000).optional(),
-  after: wholeNumber(Number.MAX_SAFE_INTEGER).optional(),
-});
-
-const csvQuery = z.strictObject({
-  category: categoryList.optional(),
-  separator: z
-    .enum(['comma', 'semicolon', ',', ';'], { message: 'must be comma or semicolon' })
-    .transform((v) => (v === 'semicolon' || v === ';' ? ';' : ','))
-    .optional(),
-  decimal: z.enum(['dot', 'comma'], { message: 'must be dot or comma' }).optional(),
-});
-
-const listQuery = z
-  .strictObject({
-    from: dateString.optional(),
-    to: dateString.optional(),
-    limit: wholeNumber(366).optional(),
-  })
-  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
-
-const resolveBody = z.strictObject({
-  resolution: z
-    .string({ message: 'must be a string' })
-    .trim()
-    .min(1, { message: 'must not be empty' })
-    .max(2000, { message: 'must be at most 2000 characters' }),
-});
-
-const runBody = z.strictObject({});
-
-const itemId = z.string().regex(/^[1-9]\d{0,15}$/, { message: 'must be a positive whole number' }).transform(Number);
-const statementId = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be the 64 hex digits of a statementId' });
-const linesQuery = z.strictObject({
-  classification: z
-    .enum(['gateway_payout', 'invoice_payment', 'unmatched', 'duplicate'], {
-      message: 'must be gateway_payout, invoice_payment, unmatched or duplicate',
-    })
-    .optional(),
-  limit: wholeNumber(10_000).optional(),
-});
-
-const CSV_COLUMNS: (keyof ItemView)[] = [
-  'id',
-  'category',
-  'paymentId',
-  'idTrans',
-  'gatewayAmount',
-  'localAmount',
-  'resolution',
-  'resolvedBy',
-  'resolvedAt',
-  'detail',
-  'orderId',
-  'reportLine',
-];
-
-/** Accounting (role `accounting`): reconciliation of settlement dates and bank statement import. */
-export function reconciliationRoutes(deps: {
-  auth: AuthService;
-  reconciliation: ReconciliationService;
-  bankStatements: BankStatementService;
-}): Router {
-  const router = new Router();
-  const accounting = [authenticate(deps.auth), requireRole('accounting')];
-  const { reconciliation, bankStatements } = deps;
-
-  router.get('/api/reconciliation', ...accounting, async (ctx) => {
-    const q = validateQuery(ctx, listQuery);
-    ctx.body = { items: await reconciliation.list(q.from, q.to, q.limit ?? 62) };
-  });
-
-  router.post('/api/reconciliation/:date', ...accounting, jsonBody(), async (ctx) => {
-    const date = validateParam('date', ctx.params.date, dateString);
-    validateBody(ctx, runBody);
-    ctx.body = await reconciliation.run(date, { trigger: 'manual', by: currentUser(ctx).login });
-  });
-
-  // GET /api/reconciliation/{date} (JSON) and /api/reconciliation/{date}.csv
-  router.get('/api/reconciliation/:date', ...accounting, async (ctx) => {
-    const raw = ctx.params.date ?? '';
-    const csv = raw.endsWith('.csv');
-    const date = validateParam('date', csv ? raw.slice(0, -4) : raw, dateString);
-    if (!csv) {
-      const q = validateQuery(ctx, reportQuery);
-      ctx.body = await reconciliation.report(date, { categories: q.category, after: q.after, limit: q.limit ?? DEFAULT_ITEM_LIMIT });
-      return;
-    }
-    const q = validateQuery(ctx, csvQuery);
-    await reconciliation.ensureReconciled(date);
-    const decimalComma = q.decimal === 'comma';
-    const amount = (v: string | null) => (v !== null && decimalComma ? v.replace('.', ',') : v);
-    const records = Readable.from(
-      (async function* () {
-        for await (const item of reconciliation.allItems(date, q.category)) {
-          yield { ...item, gatewayAmount: amount(item.gatewayAmount), localAmount: amount(item.localAmount) };
-        }
-      })(),
-    );
-    // UTF-8 with a BOM, so spreadsheets open Polish letters right; `;` for Polish locales.
-    const out = stringify({ bom: true, header: true, columns: CSV_COLUMNS as string[], delimiter: q.separator ?? ',' });
-    records.on('error', (err) => {
-      ctx.state.log?.error({ err }, 'reconciliation CSV export failed mid-stream');
-      out.destroy(err);
-    });
-    records.pipe(out);
-    ctx.type = 'text/csv; charset=utf-8';
-    ctx.set('Content-Disposition', `attachment; filename="reconciliation-${date}.csv"`);
-    ctx.body = out;
-  });
-
-  router.patch('/api/reconciliation/:date/items/:itemId', ...accounting, jsonBody(), async (ctx) => {
-    const date = validateParam('date', ctx.params.date, dateString);
-    const id = validateParam('item id', ctx.params.itemId, itemId);
-    const body = validateBody(ctx, resolveBody);
-    ctx.body = await reconciliation.resolveItem(date, id, body.resolution, currentUser(ctx).login);
-  });
-
-  router.post('/api/bank-statements', ...accounting, async (ctx) => {
-    if (!ctx.is('text/plain', 'application/octet-stream')) {
-      throw new AppError(
-        415,
-        'unsupported_media_type',
-        'Send the MT940 file as the body with Content-Type text/plain (with its charset when known) or application/octet-stream.',
-      );
-    }
-    const bytes = await readRawBody(ctx, STATEMENT_LIMIT);
-    const charset = ctx.request.charset || undefined;
-    const { created, view } = await bankStatements.import(bytes, charset, currentUser(ctx).login);
-    ctx.status = created ? 201 : 200;
-    ctx.body = view;
-  });
-
-  router.get('/api/bank-statements', ...accounting, async (ctx) => {
-    validateQuery(ctx, z.strictObject({}));
-    ctx.body = { items: await bankStatements.list(100) };
-  });
-
-  router.get('/api/bank-statements/lines', ...accounting, async (ctx) => {
-    const q = validateQuery(ctx, linesQuery);
-    ctx.body = { items: await bankStatements.lines(q.classification, q.limit ?? 1000) };
-  });
-
-  router.get('/api/bank-statements/:statementId', ...accounting, async (ctx) => {
-    const id = validateParam('statement id', ctx.params.statementId, statementId);
-    ctx.body = await bankStatements.view(id);
-  });
-
-  return router;
+/** Accounting (role `accounting`): reconciliation of settlement dates (SPEC 4.5). */
+export function reconciliationRoutes(reconciliation: ReconciliationService): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/reconciliation',
+      tag: TAG,
+      summary: 'The current reconciliation of each reconciled date in a range, newest first',
+      access: ACCOUNTING,
+      query: listQuery,
+      responses: { 200: { description: 'The runs.', schema: runListSchema } },
+      handler: async (_ctx, { query }) => ({ items: await reconciliation.list(query.from, query.to, query.limit ?? 62) }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/reconciliation/:date',
+      tag: TAG,
+      summary: "Reconciles a settlement date (again) against the gateway's signed report",
+      description: 'Payments the report lists that are unknown or not completed here are asked of the gateway and credited once when completed.',
+      access: ACCOUNTING,
+      params: dateParams,
+      body: runBody,
+      responses: { 200: { description: 'The new current result with its first page of items.', schema: reportSchema } },
+      errors: RUN_ERRORS,
+      handler: async (_ctx, { params, user }) => reconciliation.run(params.date, { trigger: 'manual', by: user.login }),
+    }),
+    // Before /:date, which would otherwise take "2026-11-10.csv" as a date.
+    defineRoute({
+      method: 'get',
+      path: '/api/reconciliation/:date.csv',
+      tag: TAG,
+      summary: 'The current result of a date as CSV (UTF-8 with BOM; formulas neutralised)',
+      access: ACCOUNTING,
+      params: dateParams,
+      query: csvQuery,
+      responses: { 200: { description: 'Every item of the current result.', contentType: 'text/csv' } },
+      errors: ['not_reconciled'],
+      handler: async (ctx, { params, query }) => {
+        await reconciliation.ensureReconciled(params.date);
+        const csv = itemsCsv(
+          reconciliation.allItems(params.date, query.category),
+          { separator: query.separator ?? ',', decimalComma: query.decimal === 'comma' },
+          (err) => ctx.state.log?.error({ err }, 'reconciliation CSV export failed mid-stream'),
+        );
+        ctx.type = 'text/csv; charset=utf-8';
+        ctx.set('Content-Disposition', `attachment; filename="reconciliation-${params.date}.csv"`);
+        ctx.body = csv;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/reconciliation/:date',
+      tag: TAG,
+      summary: 'The current result of a date with a page of its items',
+      access: ACCOUNTING,
+      params: dateParams,
+      query: reportQuery,
+      responses: { 200: { description: 'The result; `nextAfter` pages the items.', schema: reportSchema } },
+      errors: ['not_reconciled'],
+      handler: async (_ctx, { params, query }) =>
+        reconciliation.report(params.date, { categories: query.category, after: query.after, limit: query.limit ?? DEFAULT_ITEM_LIMIT }),
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/api/reconciliation/:date/items/:itemId',
+      tag: TAG,
+      summary: "Records accounting's resolution of an item, with who and when",
+      access: ACCOUNTING,
+      params: itemParams,
+      body: resolveBody,
+      responses: { 200: { description: 'The item.', schema: itemSchema } },
+      errors: ['reconciliation_item_not_found', 'run_superseded'],
+      handler: async (_ctx, { params, body, user }) => reconciliation.resolveItem(params.date, params.itemId, body.resolution, user.login),
+    }),
+  ];
 }
+

@@ -19,21 +19,21 @@ import {
   type GatewayTransactionStatus,
   type SettlementReportDownload,
 } from '../gateway/index.js';
-import { AppError, conflict, notFound, unprocessable } from '../errors.js';
+import { AppError } from '../errors.js';
 import { formatMoney } from '../money.js';
-import type { PaymentOrder } from '../payments/paymentStore.js';
+import { reconciliationErrors as errors } from './errors.js';
+import { presentItem, presentRun, type BankPayoutView, type ItemView, type ReportView, type RunSummaryView } from './presenters.js';
 import {
   CATEGORIES,
   ReconciliationStore,
   SYSTEM_ACTOR,
   emptyCounts,
   type Category,
-  type Counts,
   type Item,
   type Run,
   type RunTrigger,
-} from './reconciliationStore.js';
-import { analyzeStage, createStage, dropStage, loadStage, stageTablesOf } from './reportStaging.js';
+} from './store.js';
+import { analyzeStage, createStage, dropStage, loadStage, stageTablesOf } from './staging.js';
 
 /** What reconciliation needs of the gateway; GatewayClient provides it. */
 export interface ReconciliationGateway {
@@ -41,11 +41,24 @@ export interface ReconciliationGateway {
   getTransactionStatus(paymentId: string): Promise<GatewayTransactionStatus>;
 }
 
-/** What reconciliation needs of payments; PaymentService provides it (the one crediting path). */
-export interface ReconciliationPayments {
-  applyGatewayStatus(status: GatewayTransactionStatus, cause: 'reconciliation'): Promise<PaymentOrder | undefined>;
-  orderById(id: string): Promise<PaymentOrder | undefined>;
+/** The fields of a payment order reconciliation looks at. */
+export interface ReconciledOrder {
+  id: string;
+  idTrans: string;
+  status: string;
+  amount: string;
+  currency: string;
+  gatewayPaymentId: string | null;
 }
+
+/** What reconciliation needs of payments; the payments service provides it (the one crediting path). */
+export interface ReconciliationPayments {
+  applyGatewayStatus(status: GatewayTransactionStatus, cause: 'reconciliation'): Promise<ReconciledOrder | undefined>;
+  orderById(id: string): Promise<ReconciledOrder | undefined>;
+}
+
+/** The gateway's payouts of a settlement date seen on imported bank statements (the bank statements module). */
+export type BankPayoutsOf = (date: string) => Promise<{ statementId: string; reference: string; account: string; amount: string; valueDate: string }[]>;
 
 export interface ReconciliationOptions {
   /** Where reports are downloaded to (deleted after each run). Default: the OS temp folder. */
@@ -59,53 +72,6 @@ export interface ReconciliationOptions {
   staleRunMinutes?: number;
 }
 
-export interface ItemView {
-  id: number;
-  category: Category;
-  paymentId: string | null;
-  idTrans: string;
-  gatewayAmount: string | null;
-  localAmount: string | null;
-  resolution: string | null;
-  resolvedBy: string | null;
-  resolvedAt: string | null;
-  detail: string | null;
-  orderId: string | null;
-  reportLine: number | null;
-}
-
-export interface RunSummaryView {
-  runId: number;
-  date: string;
-  status: Run['status'];
-  current: boolean;
-  trigger: RunTrigger;
-  startedBy: string;
-  startedAt: string;
-  finishedAt: string | null;
-  gatewayTotal: string | null;
-  localTotal: string | null;
-  counts: Counts | null;
-  error: { code: string; message: string } | null;
-}
-
-export interface ReportView extends RunSummaryView {
-  currency: 'PLN';
-  /** gatewayTotal − localTotal. */
-  difference: string;
-  report: { rows: number | null; bytes: number | null; kid: string | null };
-  timingsMs: Record<string, number> | null;
-  /** The gateway's payouts for this date found on imported bank statements. */
-  bankPayouts: { statementId: string; reference: string; account: string; amount: string; valueDate: string; matchesGatewayTotal: boolean }[];
-  items: ItemView[];
-  /** Items matching the filter, over all pages. */
-  itemsTotal: number;
-  /** Pass as `after` for the next page; null on the last one. */
-  nextAfter: number | null;
-  /** Every run of the date, newest first (the current one included). */
-  runs: RunSummaryView[];
-}
-
 export interface ItemFilter {
   categories?: Category[] | undefined;
   after?: number | undefined;
@@ -114,44 +80,6 @@ export interface ItemFilter {
 
 export const DEFAULT_ITEM_LIMIT = 1000;
 const CSV_PAGE = 5000;
-
-function iso(d: Date | null): string | null {
-  return d ? new Date(d).toISOString() : null;
-}
-
-export function presentItem(i: Item): ItemView {
-  return {
-    id: i.id,
-    category: i.category,
-    paymentId: i.paymentId,
-    idTrans: i.idTrans,
-    gatewayAmount: i.gatewayAmount === null ? null : formatMoney(i.gatewayAmount),
-    localAmount: i.localAmount === null ? null : formatMoney(i.localAmount),
-    resolution: i.resolution,
-    resolvedBy: i.resolvedBy,
-    resolvedAt: iso(i.resolvedAt),
-    detail: i.detail,
-    orderId: i.orderId,
-    reportLine: i.reportLine,
-  };
-}
-
-export function presentRun(r: Run): RunSummaryView {
-  return {
-    runId: r.id,
-    date: r.date,
-    status: r.status,
-    current: r.current,
-    trigger: r.trigger,
-    startedBy: r.startedBy,
-    startedAt: iso(r.startedAt)!,
-    finishedAt: iso(r.finishedAt),
-    gatewayTotal: r.gatewayTotal === null ? null : formatMoney(r.gatewayTotal),
-    localTotal: r.localTotal === null ? null : formatMoney(r.localTotal),
-    counts: r.counts ? { ...emptyCounts(), ...r.counts } : null,
-    error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '' } : null,
-  };
-}
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 async function forEachLimit<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -184,6 +112,7 @@ export class ReconciliationService {
     private readonly gateway: ReconciliationGateway,
     private readonly payments: ReconciliationPayments,
     private readonly logger: Logger,
+    private readonly bankPayouts: BankPayoutsOf,
     options: ReconciliationOptions = {},
   ) {
     this.tmpDir = options.tmpDir ?? os.tmpdir();
@@ -200,12 +129,12 @@ export class ReconciliationService {
     const now = this.clock.now();
     const today = warsawDate(now);
     if (date > today) {
-      throw unprocessable('date_in_future', `${date} is in the future (today is ${today} in Warsaw); there is no settlement report for it yet.`);
+      throw errors.create('date_in_future', `${date} is in the future (today is ${today} in Warsaw); there is no settlement report for it yet.`);
     }
     await this.dropAbandonedStages();
     const run = await this.store.claimRun(date, options.trigger, options.by, now, new Date(now.getTime() - this.staleMs));
     if (!run) {
-      throw conflict('reconciliation_running', `A reconciliation of ${date} is running right now; try again when it has finished.`);
+      throw errors.create('reconciliation_running', `A reconciliation of ${date} is running right now; try again when it has finished.`);
     }
     const log = this.logger.child({ runId: run.id, date });
     log.info({ trigger: options.trigger, by: options.by }, 'reconciliation started');
@@ -235,8 +164,7 @@ export class ReconciliationService {
         rows = await loadStage(this.knex, this.dbKind, table, readSettlementReport(file, { expectedDate: date }));
       } catch (err) {
         if (err instanceof SettlementReportFormatError) {
-          throw new AppError(
-            502,
+          throw errors.create(
             'settlement_report_invalid',
             `The gateway's settlement report of ${date} is not in the agreed format (${err.message}); nothing from it was kept. The failed attempt is recorded as run ${run.id}.`,
             { runId: run.id, line: err.line },
@@ -296,26 +224,24 @@ export class ReconciliationService {
 
   private downloadError(date: string, runId: number, err: unknown): unknown {
     if (err instanceof SettlementReportSignatureError) {
-      return new AppError(
-        502,
+      return errors.create(
         'settlement_report_invalid',
         `The settlement report of ${date} does not match the gateway's signature (${err.reason}: ${err.message}); nothing from it was kept. The failed attempt is recorded as run ${runId}.`,
         { runId, reason: err.reason },
       );
     }
     if (err instanceof GatewayTimeoutError) {
-      return new AppError(504, 'gateway_timeout', `The payment gateway did not send the settlement report of ${date} in time; nothing was changed. Try again later.`, { runId });
+      return errors.create('gateway_timeout', `The payment gateway did not send the settlement report of ${date} in time; nothing was changed. Try again later.`, { runId });
     }
     if (err instanceof GatewayRejectedError) {
-      return new AppError(
-        502,
+      return errors.create(
         'gateway_refused',
         `The payment gateway refused to send the settlement report of ${date} (HTTP ${err.httpStatus}${err.code ? `, ${err.code}` : ''}); nothing was changed.`,
         { runId },
       );
     }
     if (err instanceof GatewayError) {
-      return new AppError(502, 'gateway_unavailable', `The payment gateway is not available to send the settlement report of ${date}; nothing was changed. Try again later.`, { runId });
+      return errors.create('gateway_unavailable', `The payment gateway is not available to send the settlement report of ${date}; nothing was changed. Try again later.`, { runId });
     }
     return err;
   }
@@ -410,7 +336,7 @@ export class ReconciliationService {
     const counts = { ...emptyCounts(), ...(run.counts ?? {}) };
     const itemsTotal = (filter.categories ?? [...CATEGORIES]).reduce((n, c) => n + counts[c], 0);
     const gatewayTotal = run.gatewayTotal ?? '0';
-    const payouts = await store.payoutsFor(date);
+    const payouts = await this.bankPayouts(date);
     const runs = await store.runsOf(date);
     return {
       ...presentRun(run),
@@ -418,8 +344,8 @@ export class ReconciliationService {
       difference: formatMoney(new Decimal(gatewayTotal).minus(run.localTotal ?? '0')),
       report: { rows: run.reportRows, bytes: run.reportBytes, kid: run.reportKid },
       timingsMs: run.timingsMs,
-      bankPayouts: payouts.map((p) => ({
-        statementId: p.importId,
+      bankPayouts: payouts.map((p): BankPayoutView => ({
+        statementId: p.statementId,
         reference: p.reference,
         account: p.account,
         amount: formatMoney(p.amount),
@@ -444,7 +370,7 @@ export class ReconciliationService {
     else if (failed.length > 0) {
       message = `${date} has no completed reconciliation: ${failed.length} attempt${failed.length > 1 ? 's' : ''} failed, the last with: ${failed[0]!.errorMessage ?? failed[0]!.errorCode}`;
     }
-    throw new AppError(404, 'not_reconciled', message, runs.length > 0 ? { runs: runs.map(presentRun) } : undefined);
+    throw errors.create('not_reconciled', message, runs.length > 0 ? { runs: runs.map(presentRun) } : undefined);
   }
 
   /** Every item of the current result (optionally of some categories), page by page, for the CSV. */
@@ -468,16 +394,21 @@ export class ReconciliationService {
   async resolveItem(date: string, itemId: number, resolution: string, by: string): Promise<ItemView> {
     const store = this.store;
     const run = await store.runOfItem(date, itemId);
-    if (!run) throw notFound(`The reconciliation of ${date} has no item ${itemId}.`);
+    if (!run) throw errors.create('reconciliation_item_not_found', `The reconciliation of ${date} has no item ${itemId}.`);
     if (!run.current) {
-      throw conflict(
+      throw errors.create(
         'run_superseded',
         `Item ${itemId} belongs to run ${run.id} of ${date}, which a later run replaced; note the item of the current result instead.`,
       );
     }
     const item = await store.setResolution(run.id, itemId, resolution, by, this.clock.now());
-    if (!item) throw notFound(`The reconciliation of ${date} has no item ${itemId}.`);
+    if (!item) throw errors.create('reconciliation_item_not_found', `The reconciliation of ${date} has no item ${itemId}.`);
     return presentItem(item);
+  }
+
+  /** gatewayTotal of the current reconciliation of each date (dates never reconciled are absent). */
+  async gatewayTotals(dates: string[]): Promise<Map<string, string>> {
+    return this.store.gatewayTotals(dates);
   }
 
   /** The current result of each reconciled date in a range, newest first. */

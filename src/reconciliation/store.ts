@@ -352,19 +352,11 @@ export class ReconciliationStore {
     return rows[0] ? mapItem(rows[0]) : undefined;
   }
 
-  /** Bank payouts of the gateway seen on imported statements for a settlement date. */
-  async payoutsFor(date: string): Promise<{ importId: string; reference: string; amount: string; valueDate: string; account: string }[]> {
-    const rows = await this.db('bank_statement_lines')
-      .where({ classification: 'gateway_payout', settlement_date: date })
-      .orderBy('id')
-      .select('import_id', 'reference', 'amount', 'value_date', 'account');
-    return rows.map((r) => ({
-      importId: r.import_id,
-      reference: r.reference,
-      amount: String(r.amount),
-      valueDate: r.value_date,
-      account: r.account,
-    }));
+  /** gatewayTotal of the current reconciliation of each date (dates never reconciled are absent). */
+  async gatewayTotals(dates: string[]): Promise<Map<string, string>> {
+    if (dates.length === 0) return new Map();
+    const rows = await this.db('reconciliation_runs').where({ current: true }).whereIn('settlement_date', dates).select('settlement_date', 'gateway_total');
+    return new Map(rows.map((r) => [r.settlement_date as string, String(r.gateway_total)]));
   }
 
   // ---- the daily job's claims ------------------------------------------------------------

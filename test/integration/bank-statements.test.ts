@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { createCustomer, loginAs, putInvoice, type TestCustomer } from '../helpers/factories.js';
-import { ownFixture, sharedFixture } from '../unit/reconciliation/fixtures.js';
+import { ownFixture, realFixture } from '../unit/bankStatements/fixtures.js';
 
 // The PKO fixture is a statement of a second account of the utility, and its payout names this
 // merchant id; the mBank IPH export's account is added so that real file can be imported.
@@ -155,7 +155,7 @@ describe('bank statement import', () => {
   });
 
   it("a real mBank export (keyed :86: text, TNR): credited by the invoice number in the title, keyed by the bank's transaction number", async () => {
-    const res = await post(sharedFixture('mbank-iph.sta'));
+    const res = await post(realFixture('mbank-iph.sta'));
     expect(res.status).toBe(201);
     const lines = res.body.lines as Line[];
     expect(lines).toHaveLength(23); // the 24th line is the bank's fee, a debit
@@ -176,7 +176,7 @@ describe('bank statement import', () => {
 
   it("refuses a file with a statement of an account that is not the utility's: 422 naming it, nothing imported", async () => {
     const imports = await svc.db.knex('bank_statement_imports').count<{ n: string | number }[]>('* as n');
-    const res = await post(sharedFixture('mbank-multiple-accounts.sta'));
+    const res = await post(realFixture('mbank-multiple-accounts.sta'));
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('foreign_account');
     expect(res.body.error.message).toContain('46114010100000579009004001');

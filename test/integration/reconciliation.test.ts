@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { DailyReconciliation } from '../../src/reconciliation/dailyJob.js';
+import { DailyReconciliation } from '../../src/reconciliation/index.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { createCustomer, loginAs, putInvoice, type TestCustomer } from '../helpers/factories.js';
 import { createPayment, creditsFor, gatewayPaymentId, waitForStatus } from '../helpers/payments.js';
@@ -312,7 +312,7 @@ describe('accounting routes refuse everyone else and bad input', () => {
       const res = await reconcile(bad);
       expect(res.status, bad).toBe(400);
       expect(res.body.error.code).toBe('validation_failed');
-      expect(res.body.error.message).toContain('Invalid date');
+      expect(res.body.error.message).toContain('date must be a real calendar date');
     }
     const future = await reconcile('2026-11-21');
     expect(future.status).toBe(422);

@@ -1,5 +1,5 @@
 import iconv from 'iconv-lite';
-import { StatementFormatError } from './errors.js';
+import { StatementFormatError } from './formatError.js';
 
 export type StatementCharset = 'utf-8' | 'iso-8859-2' | 'windows-1250';
 

@@ -9,5 +9,5 @@ export type { ParseOptions } from './mt940.js';
 export { parseNarrative, joinFreeTextLines } from './narrative.js';
 export type { Narrative } from './narrative.js';
 export { normaliseAccount, nrbFromParts, isValidNrb } from './account.js';
-export { StatementFormatError } from './errors.js';
+export { StatementFormatError } from './formatError.js';
 export type { Balance, BankReferenceSource, BankStatement, Direction, StatementLine } from './types.js';

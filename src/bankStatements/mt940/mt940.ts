@@ -36,7 +36,7 @@ import { createHash } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import { formatMoney } from '../../money.js';
 import { normaliseAccount } from './account.js';
-import { StatementFormatError } from './errors.js';
+import { StatementFormatError } from './formatError.js';
 import { parseNarrative, type Narrative } from './narrative.js';
 import type { Balance, BankStatement, StatementLine } from './types.js';
 

@@ -5,8 +5,8 @@ import {
   decodeStatement,
   parseMt940,
   StatementFormatError,
-} from '../../../src/reconciliation/bankStatement/index.js';
-import { sharedFixture } from './fixtures.js';
+} from '../../../src/bankStatements/mt940/index.js';
+import { realFixture } from './fixtures.js';
 
 const TITLE = 'ZAŻÓŁĆ GĘŚLĄ JAŹŃ zażółć gęślą jaźń FV/2026/11/000123';
 
@@ -83,7 +83,7 @@ describe('decodeStatement', () => {
   });
 
   it('decodes the real mBank file (leading SOH, trailing ETX) as ISO-8859-2 with or without the label', () => {
-    const bytes = sharedFixture('mbank-iph.sta');
+    const bytes = realFixture('mbank-iph.sta');
     expect(bytes[0]).toBe(0x01);
     const detected = decodeStatement(bytes);
     expect(detected).toBe(decodeStatement(bytes, 'iso-8859-2'));

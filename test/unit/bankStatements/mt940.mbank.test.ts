@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeStatement, parseMt940, type BankStatement, type StatementLine } from '../../../src/reconciliation/bankStatement/index.js';
+import { decodeStatement, parseMt940, type BankStatement, type StatementLine } from '../../../src/bankStatements/mt940/index.js';
 import { formatMoney, sum } from '../../../src/money.js';
-import { sharedFixture } from './fixtures.js';
+import { realFixture } from './fixtures.js';
 
 function load(name: string): BankStatement[] {
-  return parseMt940(decodeStatement(sharedFixture(name)));
+  return parseMt940(decodeStatement(realFixture(name)));
 }
 
 function line(statement: BankStatement | undefined, bankReference: string): StatementLine {
@@ -13,7 +13,7 @@ function line(statement: BankStatement | undefined, bankReference: string): Stat
   return found;
 }
 
-describe('mBank IPH export (shared/fixtures/mt940/mbank-iph.sta)', () => {
+describe('mBank IPH export (test/fixtures/mt940/mbank/mbank-iph.sta)', () => {
   const statements = load('mbank-iph.sta');
   const st = statements[0];
 
@@ -122,7 +122,7 @@ describe('mBank IPH export (shared/fixtures/mt940/mbank-iph.sta)', () => {
   });
 });
 
-describe('mBank export of several accounts (shared/fixtures/mt940/mbank-multiple-accounts.sta)', () => {
+describe('mBank export of several accounts (test/fixtures/mt940/mbank/mbank-multiple-accounts.sta)', () => {
   const statements = load('mbank-multiple-accounts.sta');
 
   it('holds 8 statements with their accounts, currencies, balances and line counts', () => {

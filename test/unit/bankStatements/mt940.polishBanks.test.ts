@@ -5,7 +5,7 @@ import {
   isValidNrb,
   parseMt940,
   type BankStatement,
-} from '../../../src/reconciliation/bankStatement/index.js';
+} from '../../../src/bankStatements/mt940/index.js';
 import { ownFixture } from './fixtures.js';
 
 function load(name: string): BankStatement[] {

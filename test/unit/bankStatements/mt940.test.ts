@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeStatement, parseMt940, StatementFormatError } from '../../../src/reconciliation/bankStatement/index.js';
-import { ownFixture, sharedFixture } from './fixtures.js';
+import { decodeStatement, parseMt940, StatementFormatError } from '../../../src/bankStatements/mt940/index.js';
+import { ownFixture, realFixture } from './fixtures.js';
 
 const ACCOUNT = '61109010140000071219812874';
 
@@ -235,8 +235,8 @@ describe('parseMt940: malformed input is a StatementFormatError', () => {
 
 describe('parseMt940 / decodeStatement on damaged input throw nothing but StatementFormatError', () => {
   const samples = [
-    decodeStatement(sharedFixture('mbank-iph.sta')),
-    decodeStatement(sharedFixture('mbank-multiple-accounts.sta')),
+    decodeStatement(realFixture('mbank-iph.sta')),
+    decodeStatement(realFixture('mbank-multiple-accounts.sta')),
     decodeStatement(ownFixture('pko-envelope-cp1250.sta')),
     decodeStatement(ownFixture('pekao-iso88592.sta')),
   ];

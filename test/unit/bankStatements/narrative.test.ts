@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { joinFreeTextLines, normaliseAccount, nrbFromParts, parseNarrative } from '../../../src/reconciliation/bankStatement/index.js';
+import { joinFreeTextLines, normaliseAccount, nrbFromParts, parseNarrative } from '../../../src/bankStatements/mt940/index.js';
 
 describe('structured :86: subfields', () => {
   it.each([
