@@ -1,14 +1,11 @@
 import Koa from 'koa';
-import { authRoutes } from './auth/routes.js';
-import { billingRoutes } from './billing/routes.js';
 import type { Deps } from './deps.js';
 import { apiDocsRouter } from './http/apiDocs.js';
 import { mountRoutes } from './http/defineRoute.js';
 import { createGuards } from './http/guards.js';
 import { errorHandler } from './http/middleware/errorHandler.js';
 import { requestContext } from './http/middleware/requestContext.js';
-import { paymentRoutes } from './payments/routes.js';
-import { portalRoutes } from './portal/routes.js';
+import { webPages } from './web/index.js';
 
 /** The Koa app: middleware in order, then every module's routes. Tests drive app.callback(). */
 export function createApp(deps: Deps, options: { checkResponses?: boolean } = {}): Koa {
@@ -24,6 +21,9 @@ export function createApp(deps: Deps, options: { checkResponses?: boolean } = {}
     await next();
   });
 
+  // The pages for people (src/web): before the API so every HTML answer, /docs too, gets a CSP.
+  app.use(webPages(app, deps));
+
   // Every module's routes, declared with defineRoute: validated, authorised, described in /openapi.json.
   const routes = deps.modules.flatMap((m) => m.routes);
   const guards = createGuards(deps.auth, deps.config.billingApiToken);
@@ -38,15 +38,6 @@ export function createApp(deps: Deps, options: { checkResponses?: boolean } = {}
   const routers = [
     moduleRouter,
     docs,
-    authRoutes(deps.auth),
-    billingRoutes(deps.billing, deps.config.billingApiToken),
-    portalRoutes({ db: deps.db.knex, auth: deps.auth, billing: deps.billing, ledger: deps.ledger, pendingPayments: deps.payments }),
-    paymentRoutes({
-      auth: deps.auth,
-      payments: deps.payments,
-      verifier: deps.gateway,
-      merchantJwks: () => deps.merchantKeys.current.publicJwks(),
-    }),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -1,16 +1,18 @@
 import pino, { type Logger } from 'pino';
-import { AuthService } from './auth/authService.js';
-import { loadJwtSecret } from './auth/secrets.js';
-import { TokenService } from './auth/tokens.js';
-import { BillingService } from './billing/billingService.js';
+import { createAuthModule, type AuthService, type PasswordHashingOptions } from './auth/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/createDb.js';
+import { createDocumentsModule, type DocumentService } from './documents/index.js';
+import { createContractsModule, type ContractService } from './contracts/index.js';
+import { createMetersModule, type MeterService } from './meters/index.js';
 import { GatewayClient, loadMerchantKeys, type MerchantKeys } from './gateway/index.js';
-import { LedgerService } from './ledger/ledgerService.js';
+import { createCustomersModule, type CustomersService } from './customers/index.js';
+import { createInvoicesModule, type InvoicesService } from './invoices/index.js';
+import { createLedgerModule, type LedgerService } from './ledger/index.js';
 import type { AppModule } from './module.js';
 import { HttpMetrics, createOpsModule } from './ops/index.js';
-import { PaymentService } from './payments/paymentService.js';
+import { createPaymentsModule, type PaymentService } from './payments/index.js';
 import { createBankStatementsModule, type BankStatementService } from './bankStatements/index.js';
 import { createReconciliationModule, type ReconciliationModule, type ReconciliationService } from './reconciliation/index.js';
 
@@ -22,7 +24,13 @@ export interface Deps {
   logger: Logger;
   metrics: HttpMetrics;
   auth: AuthService;
-  billing: BillingService;
+  customers: CustomersService;
+  invoices: InvoicesService;
+  /**
+   * @deprecated The billing module became customers and invoices: use `deps.customers` and
+   * `deps.invoices`. Kept while the pages and the demo seed move over.
+   */
+  billing: BillingCompat;
   ledger: LedgerService;
   gateway: GatewayClient;
   payments: PaymentService;
@@ -30,8 +38,23 @@ export interface Deps {
   bankStatements: BankStatementService;
   /** The merchant's signing keys; replaced in place on rotation. */
   merchantKeys: { current: MerchantKeys };
+  /** Documents and the file store (src/documents). */
+  documents: DocumentService;
+  /** Contracts and their signed scans (src/contracts). */
+  contracts: ContractService;
+  /** Meters and readings (src/meters). */
+  meters: MeterService;
   /** Every module, in the order built: app.ts mounts their routes, main.ts runs their jobs. */
   modules: AppModule[];
+}
+
+/** The old BillingService's calls, answered by the customers and invoices services. */
+export interface BillingCompat {
+  upsertCustomer: CustomersService['upsertCustomer'];
+  customerById: CustomersService['customerById'];
+  issueInvoice: InvoicesService['issueInvoice'];
+  invoicesOf: InvoicesService['invoicesOf'];
+  invoicesByNumbers: InvoicesService['invoicesByNumbers'];
 }
 
 export function createLogger(level: string): Logger {
@@ -53,16 +76,36 @@ export interface DepsOptions {
   gatewayUrl?: string;
   /** Per-request gateway timeout (5 s unless a test shortens it). */
   gatewayTimeoutMs?: number;
+  /** Password-hash cost and concurrency (production defaults; tests pass a cheap cost). */
+  passwordHashing?: PasswordHashingOptions;
 }
 
 export async function createDeps(config: Config, db: Database, options: DepsOptions = {}): Promise<Deps> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new HttpMetrics();
-  const tokens = new TokenService(loadJwtSecret(config.jwtSecret, config.dataDir), clock);
-  const ledger = new LedgerService(db.knex, clock);
-  const billing = new BillingService(db.knex, ledger);
-  const auth = new AuthService(db.knex, tokens, clock, billing);
+  const ledgerModule = createLedgerModule({ db: db.knex, clock });
+  const ledger = ledgerModule.service;
+  const customersModule = createCustomersModule({ db: db.knex });
+  const customers = customersModule.service;
+  const invoicesModule = createInvoicesModule({ db: db.knex, customers, ledger });
+  const invoices = invoicesModule.service;
+  const billing: BillingCompat = {
+    upsertCustomer: (...a) => customers.upsertCustomer(...a),
+    customerById: (...a) => customers.customerById(...a),
+    issueInvoice: (...a) => invoices.issueInvoice(...a),
+    invoicesOf: (...a) => invoices.invoicesOf(...a),
+    invoicesByNumbers: (...a) => invoices.invoicesByNumbers(...a),
+  };
+  const authModule = createAuthModule({
+    db: db.knex,
+    clock,
+    jwtSecret: config.jwtSecret,
+    dataDir: config.dataDir,
+    customers,
+    ...(options.passwordHashing ? { passwordHashing: options.passwordHashing } : {}),
+  });
+  const auth = authModule.service;
 
   const gatewayUrl = config.gatewayUrl ?? options.gatewayUrl;
   if (!gatewayUrl) throw new Error('no gateway: set GATEWAY_URL (or let main start the mock gateway)');
@@ -77,20 +120,24 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     logger,
     ...(options.gatewayTimeoutMs ? { timeoutMs: options.gatewayTimeoutMs } : {}),
   });
-  const payments = new PaymentService(
-    db.knex,
+  const paymentsModule = createPaymentsModule({
+    db: db.knex,
     clock,
+    logger,
     ledger,
     billing,
     gateway,
-    {
+    merchantJwks: () => merchantKeys.current.publicJwks(),
+    settings: {
       publicUrl: config.publicUrl,
       merchant: config.merchant,
       validMinutes: config.payments.validMinutes,
       sweepGraceMinutes: config.payments.sweepGraceMinutes,
+      sweepSeconds: config.payments.sweepSeconds,
     },
-    logger,
-  );
+  });
+  const payments = paymentsModule.service;
+  invoices.usePendingPayments(payments);
   // Reconciliation shows the bank's payouts and bank statements show the reconciled totals: each
   // reaches the other's service late-bound, so neither module is built inside the other.
   const reconciliationModule: ReconciliationModule = createReconciliationModule({
@@ -112,6 +159,9 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
   });
   const reconciliation = reconciliationModule.service;
   const bankStatements = bankStatementsModule.service;
-  const modules: AppModule[] = [createOpsModule({ db: db.knex, metrics }), reconciliationModule, bankStatementsModule];
-  return { config, db, clock, logger, metrics, auth, billing, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys, modules };
+  const documents = createDocumentsModule({ db: db.knex, clock });
+  const contracts = createContractsModule({ db: db.knex, clock, documents: documents.service });
+  const metersModule = createMetersModule({ db: db.knex, clock });
+  const modules: AppModule[] = [createOpsModule({ db: db.knex, metrics, metricsToken: config.metricsToken }), customersModule, invoicesModule, ledgerModule, authModule, paymentsModule, reconciliationModule, bankStatementsModule, documents, contracts, metersModule];
+  return { documents: documents.service, contracts: contracts.service, meters: metersModule.service, config, db, clock, logger, metrics, auth, customers, invoices, billing, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys, modules };
 }

@@ -69,6 +69,7 @@ export const commonErrors = defineErrors('http', {
   bad_request: { status: 400, description: 'The request cannot be understood.' },
   unauthorized: { status: 401, description: 'No valid access token or billing token.' },
   forbidden: { status: 403, description: 'The caller is authenticated but has another role.' },
+  billing_feed_disabled: { status: 403, description: 'The billing feed is off: BILLING_API_TOKEN is not configured.' },
   password_change_required: { status: 403, description: 'A one-time password must be changed first (POST /api/auth/password).' },
   not_found: { status: 404, description: 'No such thing, or not yours.' },
   method_not_allowed: { status: 405, description: 'The path exists but not with this method.' },

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
-import type { AuthService } from '../auth/authService.js';
-import { AppError, commonErrors } from '../errors.js';
+import type { AuthService, AuthUser } from '../auth/authService.js';
+import { commonErrors } from '../errors.js';
 import type { Guards } from './defineRoute.js';
 
 function bearer(ctx: Context): string | undefined {
@@ -22,11 +22,17 @@ export function createGuards(auth: AuthService, billingApiToken: string | undefi
     },
     billing(ctx) {
       if (!expectedDigest) {
-        throw new AppError(403, 'billing_feed_disabled', 'The billing feed is disabled: BILLING_API_TOKEN is not configured.');
+        throw commonErrors.create('billing_feed_disabled', 'The billing feed is disabled: BILLING_API_TOKEN is not configured.');
       }
       const m = /^Bearer (.+)$/i.exec(ctx.get('authorization'));
       const given = createHash('sha256').update(m?.[1] ?? '').digest();
       if (!m || !timingSafeEqual(given, expectedDigest)) throw commonErrors.create('unauthorized', 'A valid billing API token is required.');
     },
   };
+}
+
+/** The customer id of a logged-in customer (routes with `access: ['customer']`); staff have none. */
+export function customerIdOf(user: AuthUser): string {
+  if (!user.customerId) throw commonErrors.create('forbidden', 'This endpoint is for customers.');
+  return user.customerId;
 }

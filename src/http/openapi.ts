@@ -32,7 +32,7 @@ function operationOf(route: RouteDefinition): ZodOpenApiOperationObject {
   // Errors grouped by status, each code with its sentence.
   const codes = [...(route.errors ?? [])];
   if (Array.isArray(route.access)) codes.push('unauthorized', 'forbidden', 'password_change_required');
-  if (route.access === 'billing') codes.push('unauthorized');
+  if (route.access === 'billing') codes.push('unauthorized', 'billing_feed_disabled');
   if (route.params || route.query || route.headers || route.body) codes.push('validation_failed');
   const byStatus = new Map<number, string[]>();
   const catalogue = allErrorCodes();

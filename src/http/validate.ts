@@ -1,6 +1,5 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { AMOUNT_PATTERN } from '../money.js';
 import { AppError } from '../errors.js';
 
 export interface FieldProblem {
@@ -48,36 +47,6 @@ export function validateParam<S extends z.ZodType>(name: string, value: unknown,
   return parsed.data;
 }
 
-// Building blocks shared by the schemas of every module.
-
-export const amountString = z
-  .string({ message: 'must be a string with two decimals such as "123.45" (JSON numbers are refused)' })
-  .regex(AMOUNT_PATTERN, { message: 'must be a string with two decimals such as "123.45"' });
-
-export const positiveAmountString = amountString.refine((v) => !v.startsWith('-') && !/^0\.00$/.test(v), {
-  message: 'must be greater than 0.00',
-});
-
-function isCalendarDate(v: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && y >= 1900;
-}
-
-export const dateString = z
-  .string({ message: 'must be a date written YYYY-MM-DD' })
-  .refine(isCalendarDate, { message: 'must be a real calendar date written YYYY-MM-DD' });
-
-export const businessNumber = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9/._-]*$/, { message: 'may hold letters, digits and / . _ - only' });
-
-export const address = z.strictObject({
-  street: z.string().trim().min(1).max(200),
-  postalCode: z.string().regex(/^\d{2}-\d{3}$/, { message: 'must be a Polish postal code such as "32-600"' }),
-  city: z.string().trim().min(1).max(100),
-});
+// The shared building blocks moved to src/schemas.ts (services may use them); re-exported here for
+// routes that still import them from the HTTP layer.
+export { address, amountString, businessNumber, dateString, positiveAmountString } from '../schemas.js';

@@ -62,7 +62,7 @@ async function play(batches: Op[][]): Promise<string> {
       case 'invoice':
       case 'correction': {
         const day = String(Math.min(28, invoiceDay++)).padStart(2, '0');
-        await svc.deps.billing.issueInvoice(`${o.t === 'invoice' ? 'FV' : 'KOR'}/${customerNumber}/${n}`, {
+        await svc.deps.invoices.issueInvoice(`${o.t === 'invoice' ? 'FV' : 'KOR'}/${customerNumber}/${n}`, {
           customerNumber,
           propertyId: `P-${customerNumber}`,
           kind: o.t,
@@ -77,7 +77,7 @@ async function play(batches: Op[][]): Promise<string> {
       }
       case 'order': {
         try {
-          const view = await svc.deps.payments.createOrder(customerId, `prop-${customerNumber}-${n}`, undefined);
+          const { view } = await svc.deps.payments.createOrder(customerId, `prop-${customerNumber}-${n}`, undefined);
           const row = await svc.db.knex('payment_orders').where({ id: view.id }).first();
           orders.push({ id: view.id, idTrans: view.idTrans, amount: view.amount, paymentId: row.gateway_payment_id });
         } catch (err) {

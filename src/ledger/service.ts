@@ -1,8 +1,8 @@
 import { Decimal } from 'decimal.js';
 import type { Knex } from 'knex';
-import { warsawDate, type Clock } from '../clock.js';
+import { warsawToday, type Clock } from '../clock.js';
 import { formatMoney, ZERO } from '../money.js';
-import { LedgerStore, type ChargeRow, type CreditRow, type NewCredit } from './ledgerStore.js';
+import { LedgerStore, type ChargeRow, type CreditRow, type NewCredit } from './store.js';
 
 export type SettlementKind = 'invoice' | 'correction' | 'payment' | 'prepayment' | 'overpayment';
 
@@ -91,7 +91,7 @@ export class LedgerService {
   }
 
   /** Allocates every available credit of the customer to outstanding charges, oldest first. */
-  async applyCredits(trx: Knex.Transaction, customerId: string): Promise<{ invoiceNumber: string; amount: string }[]> {
+  private async applyCredits(trx: Knex.Transaction, customerId: string): Promise<{ invoiceNumber: string; amount: string }[]> {
     const store = new LedgerStore(trx);
     await store.lockCustomer(customerId);
     return applyLocked(store, customerId);
@@ -226,13 +226,14 @@ export class LedgerService {
         const settled = new Decimal(i.outstanding).isZero();
         return filter.status === 'paid' ? settled : !settled;
       })
-      .sort((a, b) => (a.issueDate === b.issueDate ? a.documentNumber.localeCompare(b.documentNumber) : a.issueDate < b.issueDate ? -1 : 1));
+      // Newest first (SPEC 4.3); one day's documents by number.
+      .sort((a, b) => (a.issueDate === b.issueDate ? a.documentNumber.localeCompare(b.documentNumber) : a.issueDate < b.issueDate ? 1 : -1));
     return { items: filtered, ...computeBalance(charges, credits) };
   }
 
   /** Today in Europe/Warsaw, by the injected clock: what "overdue" is measured against. */
   today(): string {
-    return warsawDate(this.clock.now());
+    return warsawToday(this.clock);
   }
 }
 

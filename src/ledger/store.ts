@@ -137,14 +137,6 @@ export class LedgerStore {
     return rows.map(mapCharge);
   }
 
-  async chargeByNumber(customerId: string, invoiceNumber: string): Promise<ChargeRow | undefined> {
-    const { rows } = await this.db.raw<{ rows: ChargeDbRow[] }>(
-      `${CHARGES_SQL} WHERE i.customer_id = ? AND i.invoice_number = ?`,
-      [customerId, invoiceNumber],
-    );
-    return rows[0] ? mapCharge(rows[0]) : undefined;
-  }
-
   async credits(customerId: string): Promise<CreditRow[]> {
     const { rows } = await this.db.raw<{ rows: CreditDbRow[] }>(
       `${CREDITS_SQL} WHERE c.customer_id = ? ORDER BY c.received_on, c.id`,

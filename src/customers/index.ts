@@ -1,0 +1,18 @@
+import type { Knex } from 'knex';
+import type { AppModule } from '../module.js';
+import { customerRoutes } from './routes.js';
+import { CustomersService, type PropertyDetails } from './service.js';
+
+export { CustomersService, type CustomerWithProperties, type PropertyDetails } from './service.js';
+export type { Customer, Property } from './store.js';
+export { customerErrors } from './errors.js';
+
+const noDetails: PropertyDetails = async () => () => ({});
+
+export type CustomersModule = AppModule<CustomersService>;
+
+/** Customers and their properties: the billing feed's customers and the portal's `GET /api/me`. */
+export function createCustomersModule(deps: { db: Knex; propertyDetails?: PropertyDetails }): CustomersModule {
+  const service = new CustomersService(deps.db);
+  return { name: 'customers', service, routes: customerRoutes(service, deps.propertyDetails ?? noDetails), jobs: [] };
+}

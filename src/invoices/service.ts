@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import { Decimal } from 'decimal.js';
+import type { Knex } from 'knex';
+import type { Queryable } from '../db/createDb.js';
+import { isUniqueViolation } from '../db/errors.js';
+import type { CustomersService } from '../customers/index.js';
+import type { LedgerService } from '../ledger/index.js';
+import { formatMoney } from '../money.js';
+import { invoiceErrors } from './errors.js';
+import type { InvoiceBody } from './schema.js';
+import { InvoiceStore, type Invoice, type InvoiceCursor } from './store.js';
+
+/** Invoices issued before this day have no PDF (SPEC 4.3: the old system kept none). */
+export const PDF_AVAILABLE_FROM = '2014-06-01';
+
+export function isPdfAvailable(invoice: Pick<Invoice, 'issueDate'>): boolean {
+  return invoice.issueDate >= PDF_AVAILABLE_FROM;
+}
+
+export type InvoiceStatus = 'paid' | 'unpaid' | 'overdue' | 'partially_paid' | 'credit';
+
+/** An invoice as its customer sees it: what is paid, outstanding, and in a pending payment. */
+export interface InvoiceView extends Invoice {
+  paid: string;
+  outstanding: string;
+  status: InvoiceStatus;
+  paymentDate: string | null;
+  pendingPaymentId: string | null;
+}
+
+/**
+ * Called in the transaction that stores a NEW invoice or correction (never for a repeat of one
+ * already stored), after the ledger has taken it. A listener that throws undoes the whole feed
+ * request: it records its own work (e.g. a notice to send) in `trx` and calls nothing outside.
+ */
+export type InvoiceIssuedListener = (trx: Knex.Transaction, invoice: Invoice) => Promise<void>;
+
+/** Which invoices of a customer are in a pending payment order (the payments module answers). */
+export interface PendingPaymentsSource {
+  pendingByInvoice(customerId: string): Promise<Map<string, string>>;
+}
+
+/** Canonical JSON (sorted keys) so the same document hashes the same whatever the key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The fields that make a document: the same content again is the same document. */
+function content(i: {
+  customerNumber: string;
+  propertyId: string;
+  kind: string;
+  issueDate: string;
+  dueDate: string;
+  amount: string;
+  currency: string;
+  issuedBy: string;
+  lines: unknown;
+  ksefNumber?: string | null | undefined;
+  correctedInvoiceNumber?: string | null | undefined;
+}) {
+  return {
+    customerNumber: i.customerNumber,
+    propertyId: i.propertyId,
+    kind: i.kind,
+    issueDate: i.issueDate,
+    dueDate: i.dueDate,
+    amount: i.amount,
+    currency: i.currency,
+    issuedBy: i.issuedBy,
+    lines: i.lines,
+    // Absent and null hash alike, so documents stored before these fields keep their hash.
+    ksefNumber: i.ksefNumber ?? undefined,
+    correctedInvoiceNumber: i.correctedInvoiceNumber ?? undefined,
+  };
+}
+
+const storedContent = (i: Invoice) => content({ ...i, propertyId: i.propertyNumber });
+
+function encodeCursor(c: InvoiceCursor): string {
+  return Buffer.from(`${c.issueDate}|${c.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): InvoiceCursor | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})\|(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return m ? { issueDate: m[1]!, id: m[2]! } : undefined;
+}
+
+/**
+ * Invoices and corrections as the billing system issues them (immutable once stored), and the
+ * customer's view of them with the ledger's figures.
+ */
+export class InvoicesService {
+  private readonly issuedListeners: InvoiceIssuedListener[] = [];
+  private pending: PendingPaymentsSource | undefined;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly customers: CustomersService,
+    private readonly ledger: LedgerService,
+  ) {}
+
+  /** Registers work to do in the same transaction whenever a new invoice or correction is stored. */
+  onIssued(listener: InvoiceIssuedListener): void {
+    this.issuedListeners.push(listener);
+  }
+
+  /** Tells the customer's view which invoices are in a pending payment (wired once at start). */
+  usePendingPayments(source: PendingPaymentsSource): void {
+    this.pending = source;
+  }
+
+  /**
+   * Stores an issued invoice or correction. The same content again is a no-op (`created: false`);
+   * different content under an existing number is refused: an issued document never changes.
+   */
+  async issueInvoice(invoiceNumber: string, body: InvoiceBody): Promise<{ created: boolean; invoice: Invoice }> {
+    const contentHash = createHash('sha256').update(canonical(content(body))).digest('hex');
+    return this.db.transaction(async (trx) => {
+      const store = new InvoiceStore(trx);
+      // The customer's row lock orders every change of the customer's account (ledger included).
+      const customer = await this.customers.requireCustomer(trx, body.customerNumber, { forUpdate: true });
+      const existing = await store.byNumber(invoiceNumber);
+      if (existing) return { created: false, invoice: sameOrConflict(existing, contentHash, body) };
+      const property = await this.customers.requireProperty(trx, customer, body.propertyId);
+      let correctedInvoiceId: string | null = null;
+      if (body.correctedInvoiceNumber !== undefined) {
+        const [corrected] = await store.byNumbers(customer.id, [body.correctedInvoiceNumber]);
+        if (!corrected) {
+          throw invoiceErrors.create(
+            'unknown_invoice',
+            `Customer ${customer.customerNumber} has no invoice ${body.correctedInvoiceNumber} to correct; send it first.`,
+            { field: 'correctedInvoiceNumber' },
+          );
+        }
+        correctedInvoiceId = corrected.id;
+      }
+      let id: string | undefined;
+      try {
+        id = await store.insert({
+          invoiceNumber,
+          customerId: customer.id,
+          propertyId: property.id,
+          kind: body.kind,
+          issueDate: body.issueDate,
+          dueDate: body.dueDate,
+          amount: body.amount,
+          currency: body.currency,
+          issuedBy: body.issuedBy,
+          lines: body.lines,
+          ksefNumber: body.ksefNumber ?? null,
+          correctedInvoiceId,
+          contentHash,
+        });
+      } catch (err) {
+        if (isUniqueViolation(err, 'invoices_ksef_number_unique')) {
+          throw invoiceErrors.create('ksef_number_taken', `Another invoice already carries KSeF number ${body.ksefNumber}.`, {
+            field: 'ksefNumber',
+          });
+        }
+        throw err;
+      }
+      if (!id) {
+        // Inserted meanwhile (under another customer's lock): compare with what won.
+        const winner = await store.byNumber(invoiceNumber);
+        if (!winner) throw new Error(`invoice ${invoiceNumber} vanished`);
+        return { created: false, invoice: sameOrConflict(winner, contentHash, body) };
+      }
+      await this.ledger.invoiceIssued(trx, { id, customerId: customer.id, invoiceNumber, amount: body.amount, issueDate: body.issueDate });
+      const invoice = await store.byNumber(invoiceNumber);
+      if (!invoice) throw new Error(`invoice ${invoiceNumber} not readable after insert`);
+      for (const listener of this.issuedListeners) await listener(trx, invoice);
+      return { created: true, invoice };
+    });
+  }
+
+  /** The customer's invoices with their figures, newest first, a page at a time. */
+  async listForCustomer(customerId: string, page: { limit?: number | undefined; cursor?: string | undefined } = {}): Promise<{ items: InvoiceView[]; nextCursor: string | null }> {
+    const limit = page.limit ?? 100;
+    const after = page.cursor !== undefined ? decodeCursor(page.cursor) : undefined;
+    if (page.cursor !== undefined && !after) return { items: [], nextCursor: null };
+    const rows = await new InvoiceStore(this.db).pageOf(customerId, limit + 1, after);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    const nextCursor = rows.length > limit && last ? encodeCursor({ issueDate: last.issueDate, id: last.id }) : null;
+    return { items: await this.withAccount(customerId, items), nextCursor };
+  }
+
+  /** One invoice of the customer with its figures; undefined when there is none (or it is another's). */
+  async forCustomer(customerId: string, invoiceNumber: string): Promise<InvoiceView | undefined> {
+    const [invoice] = await new InvoiceStore(this.db).byNumbers(customerId, [invoiceNumber]);
+    if (!invoice) return undefined;
+    const [view] = await this.withAccount(customerId, [invoice]);
+    return view;
+  }
+
+  /** Every invoice of the customer, newest first, without figures. */
+  async invoicesOf(customerId: string): Promise<Invoice[]> {
+    return new InvoiceStore(this.db).pageOf(customerId, 1_000_000);
+  }
+
+  /** The customer's invoices among `numbers` (inside the caller's transaction when given one). */
+  async invoicesByNumbers(db: Queryable, customerId: string, numbers: string[]): Promise<Invoice[]> {
+    return new InvoiceStore(db).byNumbers(customerId, numbers);
+  }
+
+  private async withAccount(customerId: string, invoices: Invoice[]): Promise<InvoiceView[]> {
+    if (invoices.length === 0) return [];
+    const [paidByNumber, pending] = await Promise.all([
+      this.ledger.paidByInvoice(customerId),
+      this.pending ? this.pending.pendingByInvoice(customerId) : Promise.resolve(new Map<string, string>()),
+    ]);
+    const today = this.ledger.today();
+    return invoices.map((invoice) => {
+      const amount = new Decimal(invoice.amount);
+      const figures = paidByNumber.get(invoice.invoiceNumber);
+      // A negative correction is a credit: nothing is paid towards it, nothing outstanding.
+      const paid = amount.isNegative() ? new Decimal(0) : new Decimal(figures?.paid ?? '0');
+      const outstanding = amount.isNegative() ? new Decimal(0) : amount.minus(paid);
+      let status: InvoiceStatus;
+      if (amount.isNegative()) status = 'credit';
+      else if (outstanding.isZero()) status = 'paid';
+      else if (invoice.dueDate < today) status = 'overdue';
+      else status = paid.gt(0) ? 'partially_paid' : 'unpaid';
+      return {
+        ...invoice,
+        paid: formatMoney(paid),
+        outstanding: formatMoney(outstanding),
+        status,
+        paymentDate: figures?.paymentDate ?? null,
+        pendingPaymentId: pending.get(invoice.invoiceNumber) ?? null,
+      };
+    });
+  }
+}
+
+function sameOrConflict(existing: Invoice, contentHash: string, body: InvoiceBody): Invoice {
+  if (existing.contentHash === contentHash) return existing;
+  const before = storedContent(existing);
+  const after = content(body);
+  const changed = (Object.keys(after) as (keyof typeof after)[]).filter((k) => canonical(before[k]) !== canonical(after[k]));
+  throw invoiceErrors.create(
+    'document_immutable',
+    `Invoice ${existing.invoiceNumber} was already issued with different content (${changed.join(', ') || 'content'}); issue a correction instead.`,
+    { changedFields: changed },
+  );
+}

@@ -1,0 +1,152 @@
+import type { Queryable } from '../db/createDb.js';
+import type { InvoiceLine } from './schema.js';
+
+export type InvoiceKind = 'invoice' | 'correction';
+
+/** An issued invoice or correction, with the billing system's numbers of what it refers to. */
+export interface Invoice {
+  id: string;
+  invoiceNumber: string;
+  customerId: string;
+  customerNumber: string;
+  propertyId: string;
+  propertyNumber: string;
+  kind: InvoiceKind;
+  issueDate: string;
+  dueDate: string;
+  amount: string;
+  currency: string;
+  issuedBy: 'office' | 'reader';
+  lines: InvoiceLine[];
+  ksefNumber: string | null;
+  correctedInvoiceNumber: string | null;
+  contentHash: string;
+}
+
+/** A row of `invoices` joined with the numbers of its customer, property and corrected invoice. */
+interface InvoiceRow {
+  id: string | number;
+  invoice_number: string;
+  customer_id: string | number;
+  customer_number: string;
+  property_id: string | number;
+  property_number: string;
+  kind: InvoiceKind;
+  issue_date: string;
+  due_date: string;
+  amount: string | number;
+  currency: string;
+  issued_by: 'office' | 'reader';
+  lines: InvoiceLine[];
+  ksef_number: string | null;
+  corrected_invoice_number: string | null;
+  content_hash: string;
+}
+
+function mapRow(r: InvoiceRow): Invoice {
+  return {
+    id: String(r.id),
+    invoiceNumber: r.invoice_number,
+    customerId: String(r.customer_id),
+    customerNumber: r.customer_number,
+    propertyId: String(r.property_id),
+    propertyNumber: r.property_number,
+    kind: r.kind,
+    issueDate: r.issue_date,
+    dueDate: r.due_date,
+    amount: String(r.amount),
+    // char(3) pads; PLN is three letters but the type is trimmed all the same.
+    currency: String(r.currency).trim(),
+    issuedBy: r.issued_by,
+    lines: r.lines,
+    ksefNumber: r.ksef_number,
+    correctedInvoiceNumber: r.corrected_invoice_number,
+    contentHash: r.content_hash,
+  };
+}
+
+export interface NewInvoice {
+  invoiceNumber: string;
+  customerId: string;
+  propertyId: string;
+  kind: InvoiceKind;
+  issueDate: string;
+  dueDate: string;
+  amount: string;
+  currency: string;
+  issuedBy: 'office' | 'reader';
+  lines: InvoiceLine[];
+  ksefNumber: string | null;
+  correctedInvoiceId: string | null;
+  contentHash: string;
+}
+
+/** Where a page of a customer's invoices continues: after this (issue date, id), newest first. */
+export interface InvoiceCursor {
+  issueDate: string;
+  id: string;
+}
+
+/**
+ * SQL of `invoices`. Reads join `customers` and `properties` for the billing system's numbers
+ * (a declared read model of the customers module's tables, docs/architecture.md).
+ */
+export class InvoiceStore {
+  constructor(private readonly db: Queryable) {}
+
+  private select() {
+    return this.db('invoices as i')
+      .join('customers as c', 'c.id', 'i.customer_id')
+      .join('properties as p', 'p.id', 'i.property_id')
+      .leftJoin('invoices as ci', 'ci.id', 'i.corrected_invoice_id')
+      .select('i.*', 'c.customer_number', 'p.property_number', 'ci.invoice_number as corrected_invoice_number');
+  }
+
+  async byNumber(invoiceNumber: string): Promise<Invoice | undefined> {
+    const row = (await this.select().where('i.invoice_number', invoiceNumber).first()) as InvoiceRow | undefined;
+    return row ? mapRow(row) : undefined;
+  }
+
+  /** Inserts unless the number exists; answers the new id, or undefined when it did. */
+  async insert(invoice: NewInvoice): Promise<string | undefined> {
+    const rows = (await this.db('invoices')
+      .insert({
+        invoice_number: invoice.invoiceNumber,
+        customer_id: invoice.customerId,
+        property_id: invoice.propertyId,
+        kind: invoice.kind,
+        issue_date: invoice.issueDate,
+        due_date: invoice.dueDate,
+        amount: invoice.amount,
+        currency: invoice.currency,
+        issued_by: invoice.issuedBy,
+        lines: JSON.stringify(invoice.lines),
+        ksef_number: invoice.ksefNumber,
+        corrected_invoice_id: invoice.correctedInvoiceId,
+        content_hash: invoice.contentHash,
+      })
+      .onConflict('invoice_number')
+      .ignore()
+      .returning('id')) as { id: string | number }[];
+    return rows[0] ? String(rows[0].id) : undefined;
+  }
+
+  /** The customer's invoices, newest first; `limit` rows after `after`. */
+  async pageOf(customerId: string, limit: number, after?: InvoiceCursor): Promise<Invoice[]> {
+    const q = this.select()
+      .where('i.customer_id', customerId)
+      .orderBy([
+        { column: 'i.issue_date', order: 'desc' },
+        { column: 'i.id', order: 'desc' },
+      ])
+      .limit(limit);
+    if (after) q.andWhereRaw('(i.issue_date, i.id) < (?::date, ?::bigint)', [after.issueDate, after.id]);
+    return ((await q) as InvoiceRow[]).map(mapRow);
+  }
+
+  async byNumbers(customerId: string, numbers: string[]): Promise<Invoice[]> {
+    if (numbers.length === 0) return [];
+    const rows = (await this.select().where('i.customer_id', customerId).whereIn('i.invoice_number', numbers)) as InvoiceRow[];
+    return rows.map(mapRow);
+  }
+}
