@@ -73,6 +73,12 @@ const envSchema = z.object({
   BILLING_API_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   ADMIN_LOGIN: z.string().min(3).max(64).optional(),
   ADMIN_PASSWORD: z.string().min(10, { message: 'must be at least 10 characters' }).optional(),
+  HOST: z
+    .string()
+    .max(255)
+    .regex(/^[A-Za-z0-9.:%-]+$/, { message: 'must be an address to listen on, e.g. 0.0.0.0, 127.0.0.1 or ::' })
+    .optional(),
+  METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   DEMO_DATA: booleanString.optional(),
   JWT_SECRET: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -105,6 +111,10 @@ export interface Config {
   billingApiToken: string | undefined;
   admin: { login: string; password: string } | undefined;
   demoData: boolean;
+  /** The address to listen on: HOST, else loopback with demo data (its passwords are public), else every interface. */
+  host: string;
+  /** Bearer token for /metrics from elsewhere; unset: /metrics answers loopback only. */
+  metricsToken: string | undefined;
   jwtSecret: string | undefined;
   logLevel: string;
   payments: { validMinutes: number; sweepSeconds: number; sweepGraceMinutes: number };
@@ -157,6 +167,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     billingApiToken: e.BILLING_API_TOKEN,
     admin: e.ADMIN_LOGIN && e.ADMIN_PASSWORD ? { login: e.ADMIN_LOGIN, password: e.ADMIN_PASSWORD } : undefined,
     demoData: e.DEMO_DATA ?? e.DATABASE_URL === undefined,
+    host: e.HOST ?? ((e.DEMO_DATA ?? e.DATABASE_URL === undefined) ? '127.0.0.1' : '0.0.0.0'),
+    metricsToken: e.METRICS_TOKEN,
     jwtSecret: e.JWT_SECRET,
     logLevel: e.LOG_LEVEL,
     payments: {

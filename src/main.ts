@@ -73,11 +73,11 @@ async function main(): Promise<void> {
   server.headersTimeout = 20_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, resolve);
+    server.listen(config.port, config.host, resolve);
   });
   const readyMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
   logger.info(
-    { port: config.port, url: config.publicUrl, database: db.kind, readyMs: Math.round(readyMs) },
+    { host: config.host, port: config.port, url: config.publicUrl, database: db.kind, readyMs: Math.round(readyMs) },
     'IBOK Payments is listening',
   );
 

@@ -1,11 +1,59 @@
 import { randomBytes, randomInt, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /**
- * Passwords are hashed with scrypt (memory-hard, in Node's crypto): N=2^15, r=8, p=1 uses 32 MiB
- * per hash. The stored form carries its parameters so they can be raised later.
+ * Passwords are hashed with scrypt (memory-hard, in Node's crypto). Production: N=2^15, r=8, p=1,
+ * 32 MiB and about 90 ms per hash on this kind of machine. The stored form carries its parameters,
+ * so hashes made with another cost (older ones, or tests' cheap ones) still verify.
  */
-const PARAMS = { N: 1 << 15, r: 8, p: 1 } as const;
+export const PRODUCTION_SCRYPT_LOG_N = 15;
+const R = 8;
+const P = 1;
 const KEY_LENGTH = 32;
+
+export interface PasswordHashingOptions {
+  /** log2 of scrypt's N: 15 in production; tests pass a low value (10: about 2 ms a hash). */
+  scryptLogN?: number;
+  /** Hashes computed at once. scrypt runs on libuv's thread pool (4 threads by default), which
+   * also verifies gateway signatures (WebCrypto) and reads files: two threads stay free for them. */
+  concurrency?: number;
+  /** Hashes allowed to wait for a slot; beyond it a request is refused at once (HashingBusyError). */
+  maxQueue?: number;
+}
+
+/** Every slot is taken and the queue is full: the caller answers "busy, retry later". */
+export class HashingBusyError extends Error {
+  constructor() {
+    super('password hashing queue is full');
+    this.name = 'HashingBusyError';
+  }
+}
+
+/** A counting semaphore with a bounded queue of waiters. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(
+    private readonly slots: number,
+    private readonly maxQueue: number,
+  ) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.slots) {
+      if (this.waiting.length >= this.maxQueue) throw new HashingBusyError();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.active += 1;
+    }
+    try {
+      return await work();
+    } finally {
+      // Hand the slot straight to the next waiter (active stays the same) or free it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active -= 1;
+    }
+  }
+}
 
 function scryptAsync(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -13,31 +61,60 @@ function scryptAsync(password: string, salt: Buffer, keylen: number, options: Sc
   });
 }
 
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, KEY_LENGTH, { ...PARAMS, maxmem: 64 * 1024 * 1024 });
-  return `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64')}$${key.toString('base64')}`;
-}
+/** Hashing and verifying passwords with an injected cost and bounded concurrency. */
+export class PasswordHasher {
+  private readonly logN: number;
+  private readonly limiter: Limiter;
+  private dummy: Promise<string> | undefined;
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
-  const [, n, r, p, saltB64, keyB64] = parts as [string, string, string, string, string, string];
-  const expected = Buffer.from(keyB64, 'base64');
-  const key = await scryptAsync(password, Buffer.from(saltB64, 'base64'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: 128 * 1024 * 1024,
-  });
-  return key.length === expected.length && timingSafeEqual(key, expected);
-}
+  constructor(options: PasswordHashingOptions = {}) {
+    this.logN = options.scryptLogN ?? PRODUCTION_SCRYPT_LOG_N;
+    if (!Number.isInteger(this.logN) || this.logN < 1 || this.logN > 20) throw new Error(`scrypt log2(N) must be 1..20, not ${this.logN}`);
+    this.limiter = new Limiter(options.concurrency ?? 2, options.maxQueue ?? 32);
+  }
 
-/** A hash of a random password, verified against when the login does not exist (same timing). */
-let dummyHash: Promise<string> | undefined;
-export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-  return dummyHash;
+  /** Throws HashingBusyError when the queue is full. */
+  hash(password: string): Promise<string> {
+    return this.limiter.run(() => this.hashNow(password));
+  }
+
+  /** Throws HashingBusyError when the queue is full. */
+  verify(password: string, stored: string): Promise<boolean> {
+    return this.limiter.run(() => this.verifyNow(password, stored));
+  }
+
+  /**
+   * The same work as verifying a real login, against a hash of a random password, so that an
+   * unknown login costs the same time as a known one. Always false.
+   */
+  async verifyAgainstDummy(password: string): Promise<false> {
+    this.dummy ??= this.hashNow(randomBytes(16).toString('hex'));
+    const dummy = await this.dummy;
+    await this.verify(password, dummy);
+    return false;
+  }
+
+  private async hashNow(password: string): Promise<string> {
+    const N = 1 << this.logN;
+    const salt = randomBytes(16);
+    const key = await scryptAsync(password, salt, KEY_LENGTH, { N, r: R, p: P, maxmem: 256 * N * R });
+    return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+  }
+
+  private async verifyNow(password: string, stored: string): Promise<boolean> {
+    const parts = stored.split('$');
+    if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+    const [, n, r, p, saltB64, keyB64] = parts as [string, string, string, string, string, string];
+    const expected = Buffer.from(keyB64, 'base64');
+    const N = Number(n);
+    const key = await scryptAsync(password, Buffer.from(saltB64, 'base64'), expected.length, {
+      N,
+      r: Number(r),
+      p: Number(p),
+      maxmem: 256 * N * Number(r),
+    });
+    return key.length === expected.length && timingSafeEqual(key, expected);
+  }
 }
 
 // No 0/O, 1/l/I: a one-time password is read from an e-mail and typed by hand.

@@ -85,7 +85,10 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
     );
     await deps.auth.ensureCustomerLogin(trx, DEMO_CUSTOMER.login, DEMO_CUSTOMER.password, customer.id);
   });
-  for (const staff of DEMO_STAFF) await deps.auth.ensureStaff(staff.login, staff.password, staff.role);
+  // Demo staff have the README's public passwords: only when no real admin is configured.
+  if (!deps.config.admin) {
+    for (const staff of DEMO_STAFF) await deps.auth.ensureStaff(staff.login, staff.password, staff.role);
+  }
   logger.info({ login: DEMO_CUSTOMER.login, invoices: numbers }, 'demo data seeded');
   return true;
 }

@@ -1,13 +1,36 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { migrationsApplied } from '../db/migrate.js';
+import { commonErrors } from '../errors.js';
 import { defineRoute, type RouteDefinition } from '../http/defineRoute.js';
 import type { HttpMetrics } from './metrics.js';
 
 const status = z.object({ status: z.string() });
 
 /** Liveness, readiness and Prometheus metrics. */
-export function opsRoutes(db: Knex, metrics: HttpMetrics): RouteDefinition[] {
+/**
+ * Who may read /metrics (route counters, login failures): with METRICS_TOKEN set, only a request
+ * bearing it (compared in constant time); without it, only requests from this machine.
+ */
+function metricsGate(metricsToken: string | undefined): (ctx: Context) => void {
+  const expected = metricsToken ? createHash('sha256').update(metricsToken).digest() : undefined;
+  return (ctx) => {
+    if (expected) {
+      const m = /^Bearer (.+)$/i.exec(ctx.get('authorization'));
+      const given = createHash('sha256').update(m?.[1] ?? '').digest();
+      if (!m || !timingSafeEqual(given, expected)) throw commonErrors.create('unauthorized', 'Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.');
+      return;
+    }
+    const address = ctx.req.socket.remoteAddress ?? '';
+    const loopback = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.test(address);
+    if (!loopback) throw commonErrors.create('forbidden', 'Metrics are served to this machine only unless METRICS_TOKEN is set.');
+  };
+}
+
+export function opsRoutes(db: Knex, metrics: HttpMetrics, metricsToken?: string): RouteDefinition[] {
+  const mayReadMetrics = metricsGate(metricsToken);
   // Migrations never un-apply under a running process: once seen applied, the folder and the
   // migrations table need not be read on every probe again.
   let migrated = false;
@@ -50,10 +73,11 @@ export function opsRoutes(db: Knex, metrics: HttpMetrics): RouteDefinition[] {
       method: 'get',
       path: '/metrics',
       tag: 'operations',
-      summary: 'Prometheus metrics',
+      summary: 'Prometheus metrics (loopback only, or with the METRICS_TOKEN bearer token)',
       access: 'public',
       responses: { 200: { description: 'Prometheus text format.', contentType: 'text/plain' } },
       handler: async (ctx) => {
+        mayReadMetrics(ctx);
         ctx.type = metrics.registry.contentType;
         ctx.body = await metrics.registry.metrics();
       },

@@ -8,11 +8,14 @@ import { createApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Database } from '../../src/db/createDb.js';
+import type { PasswordHashingOptions } from '../../src/auth/index.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { createMockGateway, type MockGateway } from '../../mocks/paybynet/app.js';
 import { createTestDb } from './db.js';
 
 export const BILLING_TOKEN = 'test-billing-token-0123456789';
+/** Cheap password hashes in tests (about 2 ms instead of 90 ms); production keeps 2^15. */
+export const TEST_SCRYPT_LOG_N = 10;
 
 export interface TestService {
   deps: Deps;
@@ -42,7 +45,15 @@ export interface TestResponse {
 /** The service as a real HTTP server on a free port, on a fresh database, with a hand-moved clock. */
 export async function startTestService(
   env: Record<string, string> = {},
-  options: { db?: Database; clock?: ManualClock; gateway?: MockGateway; gatewayTimeoutMs?: number; dataDir?: string } = {},
+  options: {
+    db?: Database;
+    clock?: ManualClock;
+    gateway?: MockGateway;
+    gatewayTimeoutMs?: number;
+    dataDir?: string;
+    /** Password hashing (cost, concurrency); tests hash cheaply (scrypt N=2^10) unless they say. */
+    passwordHashing?: PasswordHashingOptions;
+  } = {},
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ibok-test-'));
   const clock = options.clock ?? new ManualClock(new Date('2026-11-20T10:00:00Z'));
@@ -72,6 +83,7 @@ export async function startTestService(
     logger,
     gatewayUrl,
     ...(options.gatewayTimeoutMs ? { gatewayTimeoutMs: options.gatewayTimeoutMs } : {}),
+    passwordHashing: { scryptLogN: TEST_SCRYPT_LOG_N, ...options.passwordHashing },
   });
   handler = createApp(deps, { checkResponses: true }).callback();
 

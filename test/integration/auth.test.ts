@@ -46,7 +46,7 @@ describe('login', () => {
     expect(attempts.every((a) => a.status === 401 || a.status === 429)).toBe(true);
     const locked = await svc.request('POST', '/api/auth/login', { body: { login: c.login, password: c.password } });
     expect(locked.status).toBe(429);
-    expect(locked.body.error.code).toBe('login_locked');
+    expect(locked.body.error.code).toBe('too_many_attempts');
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     svc.clock.advance(16 * 60_000);
     const after = await svc.request('POST', '/api/auth/login', { body: { login: c.login, password: c.password } });
@@ -80,7 +80,7 @@ describe('accounts created by the office', () => {
     const otp: string = created.body.oneTimePassword;
     expect(otp.length).toBeGreaterThanOrEqual(12);
 
-    const mail = await svc.db.knex('outbox_emails').where({ to_address: 'new.customer@example.com' });
+    const mail = await svc.db.knex('outbox_messages').where({ channel: 'email', recipient: 'new.customer@example.com' });
     expect(mail).toHaveLength(1);
     expect(mail[0].body).toContain(otp);
 

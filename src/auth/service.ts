@@ -1,0 +1,255 @@
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.js';
+import type { Queryable } from '../db/createDb.js';
+import { enqueueEmail } from '../notices/index.js';
+import { authErrors } from './errors.js';
+import { weakPasswordReason } from './passwordPolicy.js';
+import { generateOneTimePassword, HashingBusyError, type PasswordHasher } from './passwords.js';
+import { LoginStore, type Login } from './store.js';
+import type { AttemptOutcome, LoginThrottle } from './throttle.js';
+import type { Role, TokenService } from './tokens.js';
+
+/** Who is calling: what routes, guards and web pages know of a logged-in user. */
+export interface AuthUser {
+  loginId: string;
+  login: string;
+  role: Role;
+  customerId: string | null;
+  mustChangePassword: boolean;
+  /** The login's password version: a web session stores it and ends when it changes. */
+  passwordVersion: number;
+}
+
+/** What auth needs to know of a customer; the billing module answers it. */
+export interface CustomerDirectory {
+  findByNumber(db: Queryable, customerNumber: string): Promise<{ id: string; name: string } | undefined>;
+}
+
+export interface LoginResult {
+  user: AuthUser;
+  accessToken: string;
+  mustChangePassword: boolean;
+}
+
+export type StaffRole = 'admin' | 'accounting';
+
+const INVALID = 'The login or password is incorrect.';
+
+export class AuthService {
+  constructor(
+    private readonly db: Knex,
+    private readonly tokens: TokenService,
+    private readonly clock: Clock,
+    private readonly customers: CustomerDirectory,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+  ) {}
+
+  private get logins() {
+    return new LoginStore(this.db);
+  }
+
+  /**
+   * Checks a login and password from a client address. Failures are throttled per login and
+   * address, per address and overall (429); an unknown login gets the same answer, the same
+   * hashing work and the same throttling as a known one; successes are never held back.
+   */
+  async login(login: string, password: string, clientAddress: string): Promise<LoginResult> {
+    const found = await this.checkPassword(login, password, clientAddress, INVALID);
+    const accessToken = await this.issueToken(found);
+    return { user: toUser(found), accessToken, mustChangePassword: found.mustChangePassword };
+  }
+
+  /** The user behind a bearer token, or undefined when the token is not valid any more. */
+  async authenticate(token: string): Promise<AuthUser | undefined> {
+    const claims = await this.tokens.verify(token);
+    if (!claims) return undefined;
+    const user = await this.sessionUser(claims.loginId, claims.passwordVersion);
+    return user && user.role === claims.role ? user : undefined;
+  }
+
+  /**
+   * The user of a stored web session, or undefined when the login is gone or its password was
+   * changed since the session began (every session of the old password ends with it).
+   */
+  async sessionUser(loginId: string, passwordVersion: number): Promise<AuthUser | undefined> {
+    const found = await this.logins.findById(loginId);
+    if (!found || found.passwordVersion !== passwordVersion) return undefined;
+    return toUser(found);
+  }
+
+  /**
+   * Changes the user's password: the current one is checked like a login (and throttled with it),
+   * the new one must not be weak. Older tokens and sessions end; a new token is returned.
+   */
+  async changePassword(user: AuthUser, currentPassword: string, newPassword: string, clientAddress: string): Promise<LoginResult> {
+    const found = await this.checkPassword(user.login, currentPassword, clientAddress, 'The current password is incorrect.');
+    if (found.id !== user.loginId) throw authErrors.create('invalid_credentials', 'The current password is incorrect.');
+    if (currentPassword === newPassword) {
+      throw authErrors.create('password_unchanged', 'The new password must differ from the current one.', { field: 'newPassword' });
+    }
+    this.assertStrong(newPassword, found.login);
+    const changed = await this.logins.changePassword(found.id, found.passwordHash, await this.hash(newPassword), this.clock.now());
+    if (!changed) throw authErrors.create('password_changed_concurrently', 'The password was changed meanwhile; log in again.');
+    const accessToken = await this.issueToken(changed);
+    return { user: toUser(changed), accessToken, mustChangePassword: false };
+  }
+
+  /** Refuses (422 weak_password) a new password that is blank, repetitive, common or login-derived. */
+  assertStrong(password: string, login: string): void {
+    const reason = weakPasswordReason(password, login);
+    if (!reason) return;
+    const why: Record<typeof reason, string> = {
+      blank: 'is blank',
+      repetitive: 'repeats characters or a simple sequence',
+      login_derived: 'is derived from the login',
+      common: 'is a common password or word',
+      guessable: 'is too easy to guess',
+    };
+    throw authErrors.create('weak_password', `The new password ${why[reason]}; choose a longer phrase of unrelated words.`, {
+      field: 'newPassword',
+      reason,
+    });
+  }
+
+  /**
+   * A customer's login (their customer number) with a one-time password, and the e-mail that
+   * carries it written to the outbox in the same transaction. With `trx` it joins the caller's
+   * transaction (an approved account application); otherwise it opens its own.
+   */
+  async createCustomerLogin(
+    trx: Knex.Transaction | undefined,
+    input: { customerNumber: string; email: string },
+  ): Promise<{ login: string; oneTimePassword: string }> {
+    const oneTimePassword = generateOneTimePassword();
+    // Hashed before the transaction when we open it, so the one connection of PGlite is not held.
+    const passwordHash = await this.hash(oneTimePassword);
+    const work = async (tx: Knex.Transaction) => {
+      const customer = await this.customers.findByNumber(tx, input.customerNumber);
+      if (!customer) {
+        throw authErrors.create('customer_not_found', `No customer with number ${input.customerNumber}.`, { field: 'customerNumber' });
+      }
+      const logins = new LoginStore(tx);
+      if (await logins.findByCustomerId(customer.id)) {
+        throw authErrors.create('account_exists', `Customer ${input.customerNumber} already has a login.`);
+      }
+      const inserted = await logins.insert({
+        login: input.customerNumber,
+        role: 'customer',
+        customerId: customer.id,
+        email: input.email,
+        passwordHash,
+        mustChangePassword: true,
+      });
+      if (!inserted) throw authErrors.create('login_taken', `The login ${input.customerNumber} is already taken.`);
+      await enqueueEmail(tx, {
+        to: input.email,
+        template: 'account_created',
+        subject: 'Dostęp do Internetowego Biura Obsługi Klienta',
+        body:
+          `Dzień dobry,\n\nutworzyliśmy dostęp do IBOK dla klienta ${customer.name}.\n` +
+          `Login: ${input.customerNumber}\nHasło jednorazowe: ${oneTimePassword}\n\n` +
+          'Przy pierwszym logowaniu prosimy ustawić własne hasło.\n',
+      });
+      return { login: input.customerNumber, oneTimePassword };
+    };
+    return trx ? work(trx) : this.db.transaction(work);
+  }
+
+  async createStaff(input: { login: string; role: StaffRole }): Promise<{ login: string; oneTimePassword: string }> {
+    const oneTimePassword = generateOneTimePassword();
+    const inserted = await this.logins.insert({
+      login: input.login,
+      role: input.role,
+      customerId: null,
+      email: null,
+      passwordHash: await this.hash(oneTimePassword),
+      mustChangePassword: true,
+    });
+    if (!inserted) throw authErrors.create('login_taken', `The login ${input.login} is already taken.`);
+    return { login: input.login, oneTimePassword };
+  }
+
+  /** Start-up and demo: a staff login with a known password, created when absent (never overwritten). */
+  async ensureStaff(login: string, password: string, role: StaffRole): Promise<boolean> {
+    if (await this.logins.findByLogin(login)) return false;
+    return this.logins.insert({
+      login,
+      role,
+      customerId: null,
+      email: null,
+      passwordHash: await this.hash(password),
+      mustChangePassword: false,
+    });
+  }
+
+  /** Demo data and tests: a customer login with a known password. */
+  async ensureCustomerLogin(db: Queryable, login: string, password: string, customerId: string): Promise<boolean> {
+    return new LoginStore(db).insert({
+      login,
+      role: 'customer',
+      customerId,
+      email: null,
+      passwordHash: await this.hash(password),
+      mustChangePassword: false,
+    });
+  }
+
+  /** The throttled password check shared by login and password change; answers the login or throws. */
+  private async checkPassword(login: string, password: string, clientAddress: string, failure: string): Promise<Login> {
+    const verdict = this.throttle.begin(login, clientAddress);
+    if (!verdict.allowed) {
+      throw authErrors.create(
+        'too_many_attempts',
+        `Too many failed attempts; try again in ${Math.ceil(verdict.retryAfterSeconds / 60)} minute(s).`,
+        { retryAfterSeconds: verdict.retryAfterSeconds },
+        { 'Retry-After': String(verdict.retryAfterSeconds) },
+      );
+    }
+    let outcome: AttemptOutcome = 'aborted';
+    try {
+      const found = await this.logins.findByLogin(login);
+      // An unknown login does the same hashing work, so neither the answer nor its time tells.
+      const ok = found ? await this.hasher.verify(password, found.passwordHash) : await this.hasher.verifyAgainstDummy(password);
+      outcome = found && ok ? 'success' : 'failure';
+      if (!found || !ok) throw authErrors.create('invalid_credentials', failure);
+      return found;
+    } catch (err) {
+      if (err instanceof HashingBusyError) throw busy();
+      throw err;
+    } finally {
+      // Busy or a database failure is no verdict on the password: it leaves the counts alone.
+      verdict.release(outcome);
+    }
+  }
+
+  private async hash(password: string): Promise<string> {
+    try {
+      return await this.hasher.hash(password);
+    } catch (err) {
+      if (err instanceof HashingBusyError) throw busy();
+      throw err;
+    }
+  }
+
+  private issueToken(found: Login): Promise<string> {
+    return this.tokens.issue({ loginId: found.id, role: found.role, passwordVersion: found.passwordVersion });
+  }
+}
+
+function busy() {
+  return authErrors.create('login_busy', 'Too many logins are being checked right now; try again in a moment.', undefined, {
+    'Retry-After': '1',
+  });
+}
+
+function toUser(login: Login): AuthUser {
+  return {
+    loginId: login.id,
+    login: login.login,
+    role: login.role,
+    customerId: login.customerId,
+    mustChangePassword: login.mustChangePassword,
+    passwordVersion: login.passwordVersion,
+  };
+}
