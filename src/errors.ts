@@ -66,6 +66,7 @@ export function defineErrors<const C extends Record<string, ErrorSpec>>(module: 
 export const commonErrors = defineErrors('http', {
   validation_failed: { status: 400, description: 'A parameter, header or body field is missing or invalid; details name it.' },
   malformed_json: { status: 400, description: 'The body is not valid JSON.' },
+  invalid_text: { status: 400, description: 'A body field, query or path parameter holds a NUL character or a lone surrogate.' },
   bad_request: { status: 400, description: 'The request cannot be understood.' },
   unauthorized: { status: 401, description: 'No valid access token or billing token.' },
   forbidden: { status: 403, description: 'The caller is authenticated but has another role.' },

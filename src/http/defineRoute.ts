@@ -6,6 +6,7 @@ import type { AuthUser } from '../auth/authService.js';
 import type { Role } from '../auth/tokens.js';
 import { AppError, allErrorCodes, commonErrors } from '../errors.js';
 import { jsonBody } from './middleware/body.js';
+import { refuseUnsafeText } from './text.js';
 import { failValidation } from './validate.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -232,6 +233,9 @@ function routeMiddleware(route: RouteDefinition, options: MountOptions): Middlew
   else if (body && !('kind' in body)) chain.push(jsonBody(limit));
 
   chain.push(async (ctx) => {
+    // Text with NUL or lone surrogates never reaches a schema (JSON bodies are checked as parsed).
+    refuseUnsafeText(ctx.params, 'path parameter');
+    refuseUnsafeText(ctx.query, 'query');
     const input: RouteInput<unknown, unknown, unknown, unknown, Access> = {
       params: parseWith(route.params, { ...ctx.params }, 'path parameter') as never,
       query: parseWith(route.query, { ...ctx.query }, 'query') as never,
@@ -242,6 +246,7 @@ function routeMiddleware(route: RouteDefinition, options: MountOptions): Middlew
     };
     if (body && 'kind' in body && body.kind === 'multipart') {
       input.files = collectFiles(ctx, body.files.field);
+      refuseUnsafeText((ctx.request as unknown as { body?: unknown }).body, 'form field');
       input.body = parseWith(body.fields, (ctx.request as unknown as { body?: unknown }).body ?? {}, 'form field') as never;
     } else if (body && !('kind' in body)) {
       input.body = parseWith(body, (ctx.request as unknown as { body?: unknown }).body ?? {}, 'request body') as never;

@@ -33,7 +33,7 @@ function operationOf(route: RouteDefinition): ZodOpenApiOperationObject {
   const codes = [...(route.errors ?? [])];
   if (Array.isArray(route.access)) codes.push('unauthorized', 'forbidden', 'password_change_required');
   if (route.access === 'billing') codes.push('unauthorized', 'billing_feed_disabled');
-  if (route.params || route.query || route.headers || route.body) codes.push('validation_failed');
+  if (route.params || route.query || route.headers || route.body) codes.push('validation_failed', 'invalid_text');
   const byStatus = new Map<number, string[]>();
   const catalogue = allErrorCodes();
   for (const code of new Set(codes)) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { BILLING_TOKEN, startTestService, type TestService } from '../helpers/service.js';
+import { createCustomer } from '../helpers/factories.js';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -23,6 +24,36 @@ describe('HTTP hygiene', () => {
     const res = await svc.request('GET', '/api/nothing-here');
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ error: { code: 'not_found', message: 'No route for GET /api/nothing-here.' } });
+  });
+
+  it('refuses NUL characters and lone surrogates anywhere in a JSON body, a query or a path parameter with 400', async () => {
+    const feed = (rawBody: string) =>
+      svc.request('PUT', '/api/billing/customers/C-TEXT', { token: BILLING_TOKEN, rawBody, headers: { 'content-type': 'application/json' } });
+    const address = '{"street":"ul. Zamkowa 1","postalCode":"32-600","city":"Oświęcim"}';
+    // JSON escapes: the parsed text holds U+0000, a lone high and a lone low surrogate, in a value or a key.
+    for (const [raw, field] of [
+      [`{"name":"Anna\\u0000","address":${address},"properties":[]}`, 'name'],
+      [`{"name":"Anna","address":{"street":"ul. \\ud800","postalCode":"32-600","city":"X"},"properties":[]}`, 'address.street'],
+      [`{"name":"Anna","address":${address},"properties":[{"id":"P1","address":{"street":"\\udc00x","postalCode":"32-600","city":"X"}}]}`, 'properties.0.address.street'],
+      [`{"name":"Anna","address":${address},"properties":[],"a\\u0000b":1}`, 'a'],
+    ] as const) {
+      const res = await feed(raw);
+      expect(res.status, raw).toBe(400);
+      expect(res.body.error.code, raw).toBe('invalid_text');
+      expect(res.body.error.details[0].field, raw).toContain(field);
+    }
+    expect(await svc.db.knex('customers').where({ customer_number: 'C-TEXT' }).first()).toBeUndefined();
+    // A surrogate pair (an emoji) is fine Unicode and passes the edge.
+    const emoji = await feed(`{"name":"Anna \\ud83d\\ude00","address":${address},"properties":[]}`);
+    expect(emoji.status).toBe(201);
+
+    const c = await createCustomer(svc);
+    const query = await svc.request('GET', '/api/settlements?kind=invoice%00', { token: c.token });
+    expect(query.status).toBe(400);
+    expect(query.body.error.code).toBe('invalid_text');
+    const path = await svc.request('GET', '/api/invoices/FV%00', { token: c.token });
+    expect(path.status).toBe(400);
+    expect(path.body.error.code).toBe('invalid_text');
   });
 
   it('answers a wrong method with 405', async () => {

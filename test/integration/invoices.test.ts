@@ -90,6 +90,20 @@ describe('invoices: KSeF number and corrected invoice (SPEC 4.1)', () => {
   });
 });
 
+describe('invoices: amounts fit numeric(14,2)', () => {
+  it('accepts the largest amount the column holds and refuses one digit more', async () => {
+    const c = await createCustomer(svc);
+    const max = await put(`FV/MAX/${c.customerNumber}`, c, { amount: '999999999999.99' });
+    expect(max.status).toBe(201);
+    expect(max.body.amount).toBe('999999999999.99');
+    for (const amount of ['1000000000000.00', '1e3', '01.00', '1.001', ' 1.00']) {
+      const res = await put(`FV/BIG/${c.customerNumber}`, c, { amount });
+      expect(res.status, amount).toBe(400);
+      expect(res.body.error.message, amount).toContain('amount');
+    }
+  });
+});
+
 describe('invoices: the customer view', () => {
   it('pdfAvailable is false for invoices issued before 2014-06-01', async () => {
     const c = await createCustomer(svc);

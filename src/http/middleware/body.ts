@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import getRawBody from 'raw-body';
 import { AppError } from '../../errors.js';
+import { refuseUnsafeText } from '../text.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -21,7 +22,10 @@ export function jsonBody(limit = DEFAULT_BODY_LIMIT): Middleware {
     if (hasBody && !ctx.is('application/json')) {
       throw new AppError(415, 'unsupported_media_type', 'The request body must be JSON (Content-Type: application/json).');
     }
-    return parse(ctx, next);
+    return parse(ctx, async () => {
+      refuseUnsafeText((ctx.request as unknown as { body?: unknown }).body, 'request body');
+      await next();
+    });
   };
 }
 

@@ -1,0 +1,37 @@
+import { commonErrors } from '../errors.js';
+
+// U+0000, or a UTF-16 surrogate without its partner: text that PostgreSQL refuses (NUL in text
+// columns) or that is not Unicode at all. Refused at the edge (SPEC 4.6) so no layer below ever
+// meets it.
+const UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The path of the first string (value or object key) holding unsafe text, or undefined. */
+export function findUnsafeText(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return UNSAFE.test(value) ? path || '(value)' : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnsafeText(value[i], path ? `${path}.${i}` : String(i));
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+      const here = path ? `${path}.${key}` : key;
+      if (UNSAFE.test(key)) return here;
+      const found = findUnsafeText(v, here);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Throws the 400 `invalid_text` when `value` holds a NUL byte or a lone surrogate anywhere. */
+export function refuseUnsafeText(value: unknown, where: string): void {
+  const field = findUnsafeText(value);
+  if (field) {
+    throw commonErrors.create('invalid_text', `Invalid ${where}: ${field} holds a NUL character or a lone surrogate.`, [
+      { field, message: 'holds a NUL character or a lone surrogate' },
+    ]);
+  }
+}
