@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { PasswordHasher } from '../../src/auth/passwords.js';
+import { startTestService, TEST_SCRYPT_LOG_N, type TestService } from '../helpers/service.js';
 import { createCustomer, loginAs, putCustomer, uniqueNumber } from '../helpers/factories.js';
 
 let svc: TestService;
@@ -170,5 +171,98 @@ describe('accounts created by the office', () => {
     expect(dupe.status).toBe(409);
     const badRole = await svc.request('POST', '/api/admin/staff', { token: adminToken, body: { login: 'x.y', role: 'customer' } });
     expect(badRole.status).toBe(400);
+  });
+});
+
+describe('new passwords', () => {
+  it('refuses blank, repetitive, common and login-derived passwords with 422, and takes a good one', async () => {
+    const number = uniqueNumber('C');
+    await putCustomer(svc, number);
+    const created = await svc.request('POST', '/api/admin/accounts', {
+      token: adminToken,
+      body: { customerNumber: number, email: 'weak.passwords@example.com' },
+    });
+    const otp: string = created.body.oneTimePassword;
+    const token = (await svc.request('POST', '/api/auth/login', { body: { login: number, password: otp } })).body.accessToken;
+    const weak: Array<[string, string]> = [
+      ['          ', 'blank'],
+      ['1111111111', 'repetitive'],
+      ['abababababab', 'repetitive'],
+      ['qwertyuiop', 'common'],
+      ['haslo123456', 'common'],
+      [`${number}-2026`, 'login_derived'],
+      [`${[...number].reverse().join('')}xyz`, 'login_derived'],
+    ];
+    for (const [newPassword, reason] of weak) {
+      const res = await svc.request('POST', '/api/auth/password', { token, body: { currentPassword: otp, newPassword } });
+      expect({ newPassword, status: res.status, code: res.body.error?.code, reason: res.body.error?.details?.reason }).toEqual({
+        newPassword,
+        status: 422,
+        code: 'weak_password',
+        reason,
+      });
+    }
+    const same = await svc.request('POST', '/api/auth/password', { token, body: { currentPassword: otp, newPassword: otp } });
+    expect(same.status).toBe(422);
+    expect(same.body.error.code).toBe('password_unchanged');
+    const good = await svc.request('POST', '/api/auth/password', {
+      token,
+      body: { currentPassword: otp, newPassword: 'Rower stoi pod lipą' },
+    });
+    expect(good.status).toBe(200);
+  });
+});
+
+describe('sessions and tokens after a password change', () => {
+  it('a stored session (login id and password version) ends when the password changes', async () => {
+    const c = await createCustomer(svc);
+    const first = await svc.deps.auth.login(c.login, c.password, '127.0.0.1');
+    expect(first.user).toMatchObject({ login: c.login, role: 'customer', mustChangePassword: false });
+    const session = { loginId: first.user.loginId, passwordVersion: first.user.passwordVersion };
+    expect(await svc.deps.auth.sessionUser(session.loginId, session.passwordVersion)).toMatchObject({ login: c.login });
+
+    const changed = await svc.deps.auth.changePassword(first.user, c.password, 'Pod mostem płynie Soła', '127.0.0.1');
+    expect(changed.user.passwordVersion).toBe(session.passwordVersion + 1);
+    expect(await svc.deps.auth.sessionUser(session.loginId, session.passwordVersion)).toBeUndefined();
+    expect(await svc.deps.auth.sessionUser(changed.user.loginId, changed.user.passwordVersion)).toMatchObject({ login: c.login });
+    expect(await svc.deps.auth.sessionUser('not-an-id', 1)).toBeUndefined();
+    // The bearer token of before is over too; the new one works.
+    expect((await svc.request('GET', '/api/me', { token: first.accessToken })).status).toBe(401);
+    expect((await svc.request('GET', '/api/me', { token: changed.accessToken })).status).toBe(200);
+  });
+});
+
+describe('createCustomerLogin for other modules (account applications)', () => {
+  it("joins the caller's transaction: the login and its e-mail are kept or dropped with it", async () => {
+    const number = uniqueNumber('C');
+    await putCustomer(svc, number);
+    const email = `${number.toLowerCase()}@example.com`;
+    await expect(
+      svc.db.knex.transaction(async (trx) => {
+        const created = await svc.deps.auth.createCustomerLogin(trx, { customerNumber: number, email });
+        expect(created.login).toBe(number);
+        throw new Error('the application could not be approved after all');
+      }),
+    ).rejects.toThrow('approved after all');
+    expect(await svc.db.knex('logins').where({ login: number })).toHaveLength(0);
+    expect(await svc.db.knex('outbox_messages').where({ recipient: email })).toHaveLength(0);
+
+    const created = await svc.db.knex.transaction((trx) => svc.deps.auth.createCustomerLogin(trx, { customerNumber: number, email }));
+    const mail = await svc.db.knex('outbox_messages').where({ recipient: email });
+    expect(mail).toHaveLength(1);
+    expect(mail[0].body).toContain(created.oneTimePassword);
+    const login = await svc.request('POST', '/api/auth/login', { body: { login: number, password: created.oneTimePassword } });
+    expect(login.body.mustChangePassword).toBe(true);
+  });
+});
+
+describe('password hash cost', () => {
+  it('is cheap in tests and unchanged (scrypt N=2^15) in production', async () => {
+    const row = await svc.db.knex('logins').where({ login: 'boss' }).first();
+    expect(row.password_hash.split('$').slice(0, 4)).toEqual(['scrypt', String(1 << TEST_SCRYPT_LOG_N), '8', '1']);
+    const production = await new PasswordHasher().hash('Pod mostem płynie Soła');
+    expect(production.split('$').slice(0, 4)).toEqual(['scrypt', '32768', '8', '1']);
+    // A hash of either cost verifies with either hasher: stored hashes carry their parameters.
+    expect(await new PasswordHasher({ scryptLogN: 4 }).verify('Pod mostem płynie Soła', production)).toBe(true);
   });
 });
