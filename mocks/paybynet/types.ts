@@ -21,8 +21,17 @@ export interface MockGatewayOptions {
   merchantJwksCooldownMs?: number;
   /** settlement_date of a payment made at `paidAt` (default: its date in Europe/Warsaw). */
   settlementDateFor?: (paidAt: Date) => string;
-  /** Serve the /__control JSON endpoints (default true). */
+  /**
+   * Serve the /__control JSON endpoints (default false: anyone who can reach them can "pay" any
+   * transaction; tests and `npm run mock:gateway -- --control` turn them on).
+   */
   controlApi?: boolean;
+  /**
+   * Keep transactions, merchants and keys in this JSON file (written atomically on every change)
+   * so the gateway survives a restart; default: in memory only. Notifications still waiting for a
+   * retry are not kept: the merchant's sweep and status queries catch up on them.
+   */
+  stateFile?: string;
   logger?: Logger;
 }
 
@@ -149,6 +158,8 @@ export interface MockGatewayControls {
   complete(paymentId: string, options?: CompleteOptions): MockTransaction;
   reject(paymentId: string, options?: StatusChangeOptions & { status?: 2202 | 2302 }): MockTransaction;
   expire(paymentId: string, options?: StatusChangeOptions & { status?: 2201 | 2301 }): MockTransaction;
+  /** The merchant's cancel (SPEC 3.6): 2202 while unpaid, the final status unchanged otherwise. */
+  cancel(paymentId: string): MockTransaction;
   /** 2102: the customer chose a bank, waiting for it. */
   waitForBank(paymentId: string, options?: StatusChangeOptions): MockTransaction;
   /** Sends a new notification of the transaction's current status, claims overridden (new event_id unless given). */

@@ -30,6 +30,7 @@ import {
   GATEWAY_ISSUER,
   IAT_TOLERANCE_SECONDS,
   ID_TRANS_PATTERN,
+  PROTOCOL_AMOUNT_PATTERN,
   TRANSACTION_JWS_TTL_SECONDS,
   describeZodError,
   isValidCalendarDate,
@@ -53,7 +54,7 @@ export interface GatewayClientOptions {
   timeoutMs?: number;
   /** Defaults to `${baseUrl}/.well-known/jwks.json`. */
   jwksUrl?: string;
-  /** Minimum interval between JWKS refetches for the same unknown kid (default 10 s). */
+  /** Minimum interval between JWKS refetches caused by unknown kids, whatever the kid (default 60 s). */
   unknownKidRefetchMs?: number;
   logger?: Logger;
 }
@@ -139,7 +140,7 @@ export class GatewayClient {
   /** SPEC 3.1. Throws GatewayRejectedError (4xx, e.g. 409), GatewayUnavailableError or GatewayTimeoutError. */
   async registerTransaction(input: RegisterTransactionInput): Promise<RegisteredTransaction> {
     if (!ID_TRANS_PATTERN.test(input.idTrans)) throw new TypeError('idTrans must be 10 digits');
-    if (!/^(0|[1-9]\d{0,11})\.\d{2}$/.test(input.amount) || /^0\.00$/.test(input.amount)) {
+    if (!PROTOCOL_AMOUNT_PATTERN.test(input.amount) || /^0\.00$/.test(input.amount)) {
       throw new TypeError('amount must be a positive "123.45" string');
     }
     const claims: Record<string, unknown> = {
@@ -185,14 +186,27 @@ export class GatewayClient {
   }
 
   /** SPEC 3.4. The answer's signature is checked; a bad one is GatewayUnavailableError. */
-  async getTransactionStatus(paymentId: string): Promise<GatewayTransactionStatus> {
+  getTransactionStatus(paymentId: string): Promise<GatewayTransactionStatus> {
+    return this.statusExchange('GET', `/api/v1/transactions/${encodeURIComponent(paymentId)}`, paymentId, 'a status query');
+  }
+
+  /**
+   * SPEC 3.6: asks the gateway to cancel a transaction the customer has not paid. The answer is
+   * the final status: 2202 when cancelled, 2203 when the money had already come.
+   */
+  cancelTransaction(paymentId: string): Promise<GatewayTransactionStatus> {
+    return this.statusExchange('POST', `/api/v1/transactions/${encodeURIComponent(paymentId)}/cancel`, paymentId, 'a cancellation');
+  }
+
+  /** A Bearer-authorised call answered by a signed status JWS about `paymentId`. */
+  private async statusExchange(method: 'GET' | 'POST', path: string, paymentId: string, what: string): Promise<GatewayTransactionStatus> {
     const response = await this.send({
-      method: 'GET',
-      url: `${this.baseUrl}/api/v1/transactions/${encodeURIComponent(paymentId)}`,
+      method,
+      url: `${this.baseUrl}${path}`,
       headers: { Authorization: `Bearer ${await this.bearerToken()}`, Accept: 'application/jose' },
     });
     if (response.status !== 200) {
-      throw new GatewayUnavailableError(`gateway answered HTTP ${response.status} to a status query`, response.status);
+      throw new GatewayUnavailableError(`gateway answered HTTP ${response.status} to ${what}`, response.status);
     }
     let status: GatewayTransactionStatus;
     try {
@@ -203,12 +217,12 @@ export class GatewayClient {
       status = toTransactionStatus(claims.data, payload.iat as number);
     } catch (err) {
       if (err instanceof JwsVerificationError) {
-        throw new GatewayUnavailableError(`gateway status answer refused (${err.reason}): ${err.message}`, response.status, { cause: err });
+        throw new GatewayUnavailableError(`gateway answer to ${what} refused (${err.reason}): ${err.message}`, response.status, { cause: err });
       }
       throw err;
     }
     if (status.paymentId !== paymentId) {
-      throw new GatewayUnavailableError('gateway status answer is about another paymentId', response.status);
+      throw new GatewayUnavailableError(`gateway answer to ${what} is about another paymentId`, response.status);
     }
     return status;
   }

@@ -1,7 +1,7 @@
 /**
  * The other side's public keys, fetched from its JWKS URL and cached. A JWS with a kid we do not
  * know makes us refetch once (the other side may have rotated its key), at most once per
- * `unknownKidRefetchMs` for the same kid so that junk kids cannot make us hammer the URL.
+ * `unknownKidRefetchMs` whatever the kid, so that junk kids cannot make us hammer the URL.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import axios, { type AxiosInstance } from 'axios';
@@ -15,7 +15,10 @@ export interface RemoteJwksOptions {
   timeoutMs?: number;
   /** Keys are refetched after this age even when every kid is known (default 10 minutes). */
   cacheMaxAgeMs?: number;
-  /** Minimum interval between refetches caused by the same unknown kid (default 10 s). */
+  /**
+   * Minimum interval between refetches caused by unknown kids, whatever the kid (default 60 s):
+   * one cooldown for all, so a flood of made-up kids costs the other side one request a minute.
+   */
   unknownKidRefetchMs?: number;
   http?: AxiosInstance;
 }
@@ -58,7 +61,8 @@ export class RemoteJwks {
   private readonly http: AxiosInstance;
   private cache: CachedSet | undefined;
   private inFlight: Promise<CachedSet> | undefined;
-  private readonly refetchedForKid = new Map<string, number>();
+  /** When an unknown kid last made us refetch (one cooldown shared by every kid). */
+  private lastUnknownKidRefetch: number | undefined;
   /** How many times the JWKS was fetched (observability and tests). */
   fetchCount = 0;
 
@@ -67,7 +71,7 @@ export class RemoteJwks {
     this.clock = options.clock ?? systemClock;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.cacheMaxAgeMs = options.cacheMaxAgeMs ?? 10 * 60_000;
-    this.unknownKidRefetchMs = options.unknownKidRefetchMs ?? 10_000;
+    this.unknownKidRefetchMs = options.unknownKidRefetchMs ?? 60_000;
     this.http = options.http ?? axios.create();
   }
 
@@ -87,9 +91,9 @@ export class RemoteJwks {
     const known = set.keys.get(kid);
     if (known) return known;
 
-    const last = this.refetchedForKid.get(kid);
+    const last = this.lastUnknownKidRefetch;
     if (last === undefined || now - last >= this.unknownKidRefetchMs || now < last) {
-      this.rememberRefetch(kid, now);
+      this.lastUnknownKidRefetch = now;
       set = await this.refresh();
       const found = set.keys.get(kid);
       if (found) return found;
@@ -103,16 +107,6 @@ export class RemoteJwks {
   /** Verifies a compact JWS of the given typ with these keys. */
   verify(token: string, expectedTyp: string): ReturnType<typeof verifyCompactJws> {
     return verifyCompactJws(token, this.resolver, expectedTyp);
-  }
-
-  private rememberRefetch(kid: string, now: number): void {
-    // Forget old entries so random kids cannot grow the map without bound.
-    if (this.refetchedForKid.size > 1000) {
-      for (const [k, at] of this.refetchedForKid) {
-        if (now - at >= this.unknownKidRefetchMs) this.refetchedForKid.delete(k);
-      }
-    }
-    this.refetchedForKid.set(kid, now);
   }
 
   /** Fetches the JWKS now; concurrent callers share one request. */

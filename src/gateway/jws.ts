@@ -2,7 +2,7 @@
  * JWS helpers of the pbn-jws protocol: ES256 only, compact serialisation, and detached
  * signatures computed or checked over a stream (settlement reports can be a million rows).
  */
-import { createSign, createVerify, randomUUID, type KeyObject } from 'node:crypto';
+import { createVerify, randomUUID, type KeyObject } from 'node:crypto';
 import { CompactSign, compactVerify, errors as joseErrors } from 'jose';
 import { JwsVerificationError } from './errors.js';
 
@@ -189,30 +189,5 @@ export class DetachedJwsVerifier {
     } catch {
       return false;
     }
-  }
-}
-
-/** The signing twin of DetachedJwsVerifier (used by the mock gateway). */
-export class DetachedJwsSigner {
-  private readonly signer = createSign('sha256');
-  private readonly encoder = new Base64UrlStreamEncoder();
-  private readonly protectedHeaderB64: string;
-
-  constructor(header: { kid: string; typ: string }) {
-    this.protectedHeaderB64 = encodeProtectedHeader({ alg: JWS_ALG, kid: header.kid, typ: header.typ });
-    this.signer.update(`${this.protectedHeaderB64}.`, 'ascii');
-  }
-
-  update(chunk: Buffer): void {
-    const encoded = this.encoder.update(chunk);
-    if (encoded.length > 0) this.signer.update(encoded, 'ascii');
-  }
-
-  /** Returns the detached JWS `header..signature`. */
-  sign(privateKey: KeyObject): string {
-    const rest = this.encoder.final();
-    if (rest.length > 0) this.signer.update(rest, 'ascii');
-    const signature = this.signer.sign({ key: privateKey, dsaEncoding: 'ieee-p1363' });
-    return `${this.protectedHeaderB64}..${signature.toString('base64url')}`;
   }
 }

@@ -12,6 +12,14 @@ export const TRANSACTION_JWS_TTL_SECONDS = 300;
 /** Bearer JWS of status queries and reports: exp at most this far ahead (SPEC 3.4). */
 export const BEARER_JWS_TTL_SECONDS = 60;
 
+/** date_valid of a registration: from 15 minutes to 7 days ahead (SPEC 3.1). */
+export const DATE_VALID_MIN_SECONDS = 15 * 60;
+export const DATE_VALID_MAX_SECONDS = 7 * 24 * 60 * 60;
+/** The transfer title's limit (SPEC 3.1). */
+export const TITLE_MAX_LENGTH = 140;
+/** The merchant's 26-digit NRB account. */
+export const NRB_PATTERN = /^\d{26}$/;
+
 export const ID_TRANS_PATTERN = /^\d{10}$/;
 /** A non-negative amount with exactly two decimals: "123.45". */
 export const PROTOCOL_AMOUNT_PATTERN = /^(0|[1-9]\d{0,11})\.\d{2}$/;

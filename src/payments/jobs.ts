@@ -1,25 +1,41 @@
 import type { Logger } from 'pino';
-import type { PaymentService } from './paymentService.js';
+import type { JobDefinition } from '../module.js';
+import type { PaymentService } from './service.js';
 
 /**
- * Runs the lost-notification sweep on an interval. Safe with several instances: each run claims
- * its orders with SKIP LOCKED and a lease. Never overlaps itself.
+ * The lost-notification sweep: pending orders past date_valid are asked about at the gateway.
+ * Safe on several instances at once: each run claims its orders with SKIP LOCKED and a lease.
  */
-export function startPaymentSweep(payments: PaymentService, intervalMs: number, logger: Logger): { stop(): Promise<void> } {
+export function paymentJobs(payments: PaymentService, options: { sweepSeconds: number; logger: Logger }): JobDefinition[] {
+  return [
+    {
+      name: 'payments-sweep',
+      schedule: { everySeconds: options.sweepSeconds },
+      async run() {
+        const n = await payments.sweep();
+        if (n > 0) options.logger.info({ orders: n }, 'payment sweep asked the gateway about overdue orders');
+      },
+    },
+  ];
+}
+
+/**
+ * Runs one job on an interval, never overlapping itself. Stands in until the shared job runner
+ * takes over the modules' jobs (main.ts).
+ */
+export function startPaymentSweep(job: JobDefinition, logger: Logger): { stop(): Promise<void> } {
+  if (!('everySeconds' in job.schedule)) throw new Error(`${job.name}: only interval schedules are run here`);
   let running: Promise<void> | undefined;
   const tick = () => {
     if (running) return;
-    running = payments
-      .sweep()
-      .then((n) => {
-        if (n > 0) logger.info({ orders: n }, 'payment sweep asked the gateway about overdue orders');
-      })
-      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'payment sweep failed; will retry'))
+    running = job
+      .run()
+      .catch((err: unknown) => logger.warn({ job: job.name, err: (err as Error).message }, 'job failed; will retry'))
       .finally(() => {
         running = undefined;
       });
   };
-  const timer = setInterval(tick, intervalMs);
+  const timer = setInterval(tick, job.schedule.everySeconds * 1000);
   timer.unref();
   return {
     async stop() {

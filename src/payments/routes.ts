@@ -1,127 +1,178 @@
-import Router from '@koa/router';
-import { z } from 'zod';
-import type { AuthService } from '../auth/authService.js';
+import { defineRoute, type RouteDefinition } from '../http/defineRoute.js';
+import { readRawBody } from '../http/middleware/body.js';
+import { commonErrors } from '../errors.js';
 import { GatewayError, InvalidNotificationError, type GatewayNotification } from '../gateway/index.js';
-import { AppError } from '../errors.js';
-import { authenticate, currentCustomerId, requireRole } from '../http/middleware/auth.js';
-import { jsonBody, readRawBody } from '../http/middleware/body.js';
-import { businessNumber, validateBody, validateParam, validateQuery } from '../http/validate.js';
-import type { PaymentService } from './paymentService.js';
-import { renderNotFoundPage, renderReturnPage } from './returnPage.js';
-
-const createBody = z.strictObject({
-  invoiceNumbers: z.array(businessNumber).max(100).optional(),
-});
-
-const paymentId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, {
-  message: 'must be a payment id (UUID)',
-});
-
-const flaggedQuery = z.strictObject({
-  status: z.enum(['amount_mismatch', 'failed', 'pending'], { message: 'must be amount_mismatch, failed or pending' }).default('amount_mismatch'),
-});
+import { paymentErrors } from './errors.js';
+import { HTML_SECURITY_HEADERS, presentFlagged, presentHistory, presentPayment, renderNotFoundPage, renderReturnPage } from './presenters.js';
+import {
+  createPaymentBody,
+  createPaymentHeaders,
+  flaggedQuery,
+  flaggedSchema,
+  jwksSchema,
+  paymentIdParams,
+  paymentSchema,
+  paymentWithHistorySchema,
+  returnPageParams,
+} from './schema.js';
+import type { PaymentService } from './service.js';
 
 /** Verifies a notification body; GatewayClient provides it. */
 export interface NotificationVerifier {
   verifyNotification(body: string | Buffer): Promise<GatewayNotification>;
 }
 
+/** A customer login always has its customer; anything else is refused like another role. */
+function customerOf(user: { customerId: string | null }): string {
+  if (!user.customerId) throw commonErrors.create('forbidden', 'This endpoint is for customers.');
+  return user.customerId;
+}
+
 const NOTIFICATION_LIMIT = 64 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function paymentRoutes(deps: {
-  auth: AuthService;
-  payments: PaymentService;
-  verifier: NotificationVerifier;
-  merchantJwks: () => unknown;
-}): Router {
-  const router = new Router();
+export function paymentRoutes(deps: { payments: PaymentService; verifier: NotificationVerifier; merchantJwks: () => unknown }): RouteDefinition[] {
   const { payments } = deps;
-
-  router.post('/api/payments', authenticate(deps.auth), requireRole('customer'), jsonBody(), async (ctx) => {
-    const key = ctx.get('idempotency-key');
-    if (!key) throw new AppError(400, 'idempotency_key_required', 'Send an Idempotency-Key header (any unique string up to 255 characters).');
-    if (key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
-      throw new AppError(400, 'validation_failed', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
-    }
-    const body = validateBody(ctx, createBody);
-    const view = await payments.createOrder(currentCustomerId(ctx), key, body.invoiceNumbers);
-    ctx.status = 201;
-    ctx.body = view;
-  });
-
-  router.get('/api/payments/:id', authenticate(deps.auth), requireRole('customer'), async (ctx) => {
-    const id = validateParam('payment id', ctx.params.id, paymentId);
-    const order = await payments.orderOf(currentCustomerId(ctx), id);
-    ctx.body = { ...(await payments.view(order)), history: (await payments.history(order)).map((h) => ({ ...h, at: h.at.toISOString() })) };
-  });
-
-  // The browser comes back here from the gateway. It shows what the service knows and, while the
-  // order is pending, asks the gateway; nothing in the request itself is trusted.
-  router.get('/payments/:id/return', async (ctx) => {
-    ctx.type = 'text/html; charset=utf-8';
-    const id = paymentId.safeParse(ctx.params.id);
-    let order = id.success ? await payments.orderById(id.data) : undefined;
-    if (!order) {
-      ctx.status = 404;
-      ctx.body = renderNotFoundPage();
-      return;
-    }
-    if (order.status === 'pending') {
-      try {
-        order = await payments.refreshFromGateway(order, 'return_page');
-      } catch (err) {
-        ctx.state.log?.warn({ orderId: order.id, err: (err as Error).message }, 'return page: gateway status query failed');
-      }
-    }
-    ctx.body = renderReturnPage(await payments.view(order));
-  });
-
-  router.post('/api/gateway/paybynet/notify', async (ctx) => {
-    if (!ctx.is('application/jose')) {
-      throw new AppError(415, 'unsupported_media_type', 'A notification is a JWS sent as application/jose.');
-    }
-    const raw = await readRawBody(ctx, NOTIFICATION_LIMIT);
-    let notification: GatewayNotification;
-    try {
-      notification = await deps.verifier.verifyNotification(raw);
-    } catch (err) {
-      if (err instanceof InvalidNotificationError) {
-        ctx.state.log?.warn({ reason: err.reason }, 'notification refused');
-        throw new AppError(401, 'invalid_notification', `Notification refused: ${err.message}`, { reason: err.reason });
-      }
-      if (err instanceof GatewayError) {
-        // The gateway's keys could not be fetched: let the gateway retry later.
-        throw new AppError(503, 'gateway_keys_unavailable', 'Cannot verify the notification right now; retry later.');
-      }
-      throw err;
-    }
-    await payments.applyGatewayStatus(notification, 'notification', notification.eventId);
-    ctx.type = 'text/plain';
-    ctx.body = 'OK';
-  });
-
-  router.get('/.well-known/jwks.json', (ctx) => {
-    ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.body = deps.merchantJwks();
-  });
-
-  router.get('/api/accounting/payments', authenticate(deps.auth), requireRole('accounting'), async (ctx) => {
-    const query = validateQuery(ctx, flaggedQuery);
-    const orders = await payments.flagged(query.status);
-    ctx.body = {
-      items: orders.map((o) => ({
-        id: o.id,
-        idTrans: o.idTrans,
-        status: o.status,
-        amount: o.amount,
-        notifiedAmount: o.notifiedAmount,
-        notifiedCurrency: o.notifiedCurrency,
-        paidAt: o.paidAt?.toISOString() ?? null,
-        settlementDate: o.settlementDate,
-        gatewayPaymentId: o.gatewayPaymentId,
-      })),
-    };
-  });
-
-  return router;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/payments',
+      tag: 'payments',
+      summary: 'Order a payment of outstanding invoices (or resume the pending order of exactly these invoices)',
+      access: ['customer'],
+      headers: createPaymentHeaders,
+      body: createPaymentBody,
+      responses: {
+        201: { description: 'A new order (or the one this Idempotency-Key made before): send the browser to redirectUrl.', schema: paymentSchema },
+        200: { description: 'The pending, still valid order of exactly these invoices: continue at its redirectUrl.', schema: paymentSchema },
+      },
+      errors: [
+        'idempotency_key_required',
+        'idempotency_key_reused',
+        'payment_amount_too_large',
+        'invoice_not_payable',
+        'nothing_to_pay',
+        'payment_pending',
+        'request_in_progress',
+        'gateway_unavailable',
+        'gateway_timeout',
+      ],
+      handler: async (ctx, { headers, body, user }) => {
+        const key = headers['idempotency-key'];
+        if (!key) throw paymentErrors.create('idempotency_key_required', 'Send an Idempotency-Key header (any unique string up to 255 characters).');
+        const result = await payments.createOrder(customerOf(user), key, body.invoiceNumbers);
+        ctx.status = result.created ? 201 : 200;
+        return presentPayment(result.view);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/payments/:id',
+      tag: 'payments',
+      summary: 'A payment order of the customer, with its history',
+      access: ['customer'],
+      params: paymentIdParams,
+      responses: { 200: { description: 'The order and every change of its status.', schema: paymentWithHistorySchema } },
+      handler: async (_ctx, { params, user }) => {
+        const { view, history } = await payments.details(customerOf(user), params.id);
+        return { ...presentPayment(view), history: presentHistory(history) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/payments/:id/cancel',
+      tag: 'payments',
+      summary: 'Cancel a pending payment: the gateway is asked, the invoices are freed',
+      description:
+        'The gateway answers the final status: cancelled (2202), or completed (2203) when the money had already come, which is then credited as a completion. Cancelling a cancelled order answers it again.',
+      access: ['customer'],
+      params: paymentIdParams,
+      responses: { 200: { description: 'The order after the gateway answered: status cancelled, or completed.', schema: paymentSchema } },
+      errors: ['payment_not_cancellable', 'request_in_progress', 'gateway_unavailable', 'gateway_timeout'],
+      handler: async (_ctx, { params, user }) => presentPayment(await payments.cancel(customerOf(user), params.id)),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/payments/:id/return',
+      tag: 'payments',
+      summary: 'The page the gateway sends the browser back to (HTML, Polish)',
+      description: 'Shows what the service knows (asking the gateway while pending, at most once per order every 5 s). Without the customer session only the status.',
+      access: 'public',
+      params: returnPageParams,
+      responses: {
+        200: { description: 'The payment status page.', contentType: 'text/html' },
+        404: { description: 'No such payment (an HTML page).', contentType: 'text/html' },
+      },
+      handler: async (ctx, { params }) => {
+        for (const [name, value] of Object.entries(HTML_SECURITY_HEADERS)) ctx.set(name, value);
+        ctx.type = 'text/html; charset=utf-8';
+        // The customer's web session reaches this page once the web pages exist (src/web).
+        const view = UUID.test(params.id) ? await payments.returnView(params.id.toLowerCase(), undefined) : undefined;
+        if (!view) {
+          ctx.status = 404;
+          ctx.body = renderNotFoundPage();
+          return;
+        }
+        ctx.status = 200;
+        ctx.body = renderReturnPage(view);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/gateway/paybynet/notify',
+      tag: 'payments',
+      summary: "The gateway's signed status notifications (SPEC 3.3)",
+      description: 'Answers 200 `OK` only once the effect is committed; a refused notification changes nothing.',
+      access: 'public',
+      body: { kind: 'raw', contentTypes: ['application/jose'], description: 'A compact JWS by the gateway, typ pbn-notification+jwt.' },
+      bodyLimit: NOTIFICATION_LIMIT,
+      responses: { 200: { description: 'Applied (or a repeat): the text OK.', contentType: 'text/plain' } },
+      errors: ['invalid_notification', 'gateway_keys_unavailable'],
+      handler: async (ctx) => {
+        if (!ctx.is('application/jose')) {
+          throw commonErrors.create('unsupported_media_type', 'A notification is a JWS sent as application/jose.');
+        }
+        const raw = await readRawBody(ctx, NOTIFICATION_LIMIT);
+        let notification: GatewayNotification;
+        try {
+          notification = await deps.verifier.verifyNotification(raw);
+        } catch (err) {
+          if (err instanceof InvalidNotificationError) {
+            (ctx.state as { log?: { warn(o: object, m: string): void } }).log?.warn({ reason: err.reason }, 'notification refused');
+            throw paymentErrors.create('invalid_notification', `Notification refused: ${err.message}`, { reason: err.reason });
+          }
+          if (err instanceof GatewayError) {
+            // The gateway's keys could not be fetched: let the gateway retry later.
+            throw paymentErrors.create('gateway_keys_unavailable', 'Cannot verify the notification right now; retry later.');
+          }
+          throw err;
+        }
+        await payments.applyGatewayStatus(notification, 'notification', notification.eventId);
+        ctx.type = 'text/plain';
+        ctx.body = 'OK';
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/.well-known/jwks.json',
+      tag: 'payments',
+      summary: "The merchant's public keys (ES256), current first, then retired ones",
+      access: 'public',
+      responses: { 200: { description: 'A JWKS.', schema: jwksSchema } },
+      handler: (ctx) => {
+        ctx.set('Cache-Control', 'public, max-age=300');
+        return deps.merchantJwks();
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/accounting/payments',
+      tag: 'payments',
+      summary: 'Payments for accounting to look at: amount mismatches, failures, pending ones',
+      access: ['accounting'],
+      query: flaggedQuery,
+      responses: { 200: { description: 'Newest change first, at most 500.', schema: flaggedSchema } },
+      handler: async (_ctx, { query }) => ({ items: (await payments.flagged(query.status)).map(presentFlagged) }),
+    }),
+  ];
 }

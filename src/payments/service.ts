@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { Decimal } from 'decimal.js';
 import { warsawDate, type Clock } from '../clock.js';
-import type { BillingService } from '../billing/billingService.js';
+import { AppError, commonErrors } from '../errors.js';
 import {
   GatewayRejectedError,
   GatewayTimeoutError,
@@ -12,15 +12,41 @@ import {
   type RegisterTransactionInput,
   type RegisteredTransaction,
 } from '../gateway/index.js';
-import { AppError, conflict, notFound, unprocessable } from '../errors.js';
-import type { LedgerService } from '../ledger/ledgerService.js';
-import { formatMoney, sum } from '../money.js';
-import { PaymentStore, type PaymentOrder, type PaymentStatus } from './paymentStore.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { MAX_AMOUNT, fitsNumeric14x2, formatMoney, sum } from '../money.js';
+import { paymentErrors } from './errors.js';
+import { PaymentStore, type HistoryEntry, type PaymentOrder, type PaymentStatus } from './store.js';
 
 /** What payments need of the gateway; GatewayClient provides it. */
 export interface GatewayPort {
   registerTransaction(input: RegisterTransactionInput): Promise<RegisteredTransaction>;
   getTransactionStatus(paymentId: string): Promise<GatewayTransactionStatus>;
+  cancelTransaction(paymentId: string): Promise<GatewayTransactionStatus>;
+}
+
+/** What payments need of the ledger (the ledger module's service provides it). */
+export interface LedgerPort {
+  outstandingForPayment(trx: Knex.Transaction, customerId: string): Promise<{ invoiceId: string; invoiceNumber: string; dueDate: string; outstanding: string }[]>;
+  recordCredit(
+    trx: Knex.Transaction,
+    credit: {
+      customerId: string;
+      kind: 'payment';
+      source: 'gateway';
+      sourceRef: string;
+      documentNumber: string;
+      amount: string;
+      receivedOn: string;
+      hasInvoiceTarget: boolean;
+    },
+    targetInvoiceIds: string[],
+  ): Promise<{ created: boolean; allocated: { invoiceNumber: string; amount: string }[] }>;
+}
+
+/** What payments need of the billing data (the billing module's service provides it). */
+export interface BillingPort {
+  invoicesByNumbers(db: Knex.Transaction, customerId: string, numbers: string[]): Promise<{ invoiceNumber: string }[]>;
+  customerById(id: string): Promise<{ email?: string | null } | undefined>;
 }
 
 export interface PaymentSettings {
@@ -28,12 +54,17 @@ export interface PaymentSettings {
   merchant: { account: string; name: string; postCode: string; city: string; street: string };
   validMinutes: number;
   sweepGraceMinutes: number;
+  /** At most one gateway status query per order this often from the return page (default 5 s). */
+  returnPageQueryIntervalMs?: number;
 }
 
-export type StatusCause = 'notification' | 'status_query' | 'return_page' | 'sweep' | 'reconciliation';
+export type StatusCause = 'notification' | 'status_query' | 'return_page' | 'sweep' | 'reconciliation' | 'cancel';
 
 /** States decided by the gateway never change; `failed` is our own verdict and yields to a completion. */
-const GATEWAY_FINAL: ReadonlySet<PaymentStatus> = new Set(['completed', 'rejected', 'expired', 'amount_mismatch']);
+const GATEWAY_FINAL: ReadonlySet<PaymentStatus> = new Set(['completed', 'rejected', 'expired', 'amount_mismatch', 'cancelled']);
+
+/** A pending order is offered again only while the customer still has this long to pay it. */
+const RESUME_MARGIN_MS = 60_000;
 
 export interface PaymentView {
   id: string;
@@ -49,6 +80,19 @@ export interface PaymentView {
   settlementDate: string | null;
 }
 
+/** The answer to POST /api/payments: `created` false when a pending order was resumed (200). */
+export interface OrderResult {
+  view: PaymentView;
+  created: boolean;
+}
+
+/** What the return page may show: the status to anyone with the link, details to the payer only. */
+export interface ReturnView {
+  orderId: string;
+  status: PaymentStatus;
+  details?: { amount: string; currency: string; invoiceNumbers: string[]; idTrans: string };
+}
+
 function requestHash(invoiceNumbers: string[] | undefined): string {
   const normalised = invoiceNumbers ? [...new Set(invoiceNumbers)].sort() : null;
   return createHash('sha256').update(JSON.stringify({ invoiceNumbers: normalised })).digest('hex');
@@ -56,7 +100,7 @@ function requestHash(invoiceNumbers: string[] | undefined): string {
 
 /** The transfer title: the invoice numbers, within the 140 characters the gateway allows. */
 export function transferTitle(invoiceNumbers: string[]): string {
-  const head = invoiceNumbers.length === 1 ? 'Zaplata za fakture ' : 'Zaplata za faktury ';
+  const head = invoiceNumbers.length === 1 ? 'Zapłata za fakturę ' : 'Zapłata za faktury ';
   let title = head;
   for (const [i, n] of invoiceNumbers.entries()) {
     const rest = invoiceNumbers.length - i - 1;
@@ -68,17 +112,28 @@ export function transferTitle(invoiceNumbers: string[]): string {
   return title;
 }
 
+/** Thrown inside the ordering transaction to leave it without writing and answer a pending order. */
+class ResumeOrder extends Error {
+  constructor(readonly orderId: string) {
+    super('resume');
+  }
+}
+class KeyTakenMeanwhile extends Error {}
+
 /**
  * Payment orders and their life: priced from the ledger, registered at the gateway outside any
- * database transaction, settled by signed notifications, status queries and the sweep. A
- * completion is credited to the ledger in the same transaction that records it, exactly once.
+ * database transaction, settled by signed notifications, status queries, cancellation and the
+ * sweep. A completion is credited to the ledger in the same transaction that records it, once.
  */
 export class PaymentService {
+  /** orderId → when the return page last asked the gateway about it (this instance). */
+  private readonly returnQueries = new Map<string, number>();
+
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
-    private readonly ledger: LedgerService,
-    private readonly billing: BillingService,
+    private readonly ledger: LedgerPort,
+    private readonly billing: BillingPort,
     private readonly gateway: GatewayPort,
     private readonly settings: PaymentSettings,
     private readonly logger: Logger,
@@ -101,15 +156,24 @@ export class PaymentService {
     };
   }
 
-  async history(order: PaymentOrder) {
+  async history(order: PaymentOrder): Promise<HistoryEntry[]> {
     return new PaymentStore(this.db).history(order.id);
   }
 
-  /** POST /api/payments. Answers the order view, or throws the error to answer. */
-  async createOrder(customerId: string, idempotencyKey: string, invoiceNumbers: string[] | undefined): Promise<PaymentView> {
+  /** The customer's order with its history (GET /api/payments/{id}). */
+  async details(customerId: string, id: string): Promise<{ view: PaymentView; history: HistoryEntry[] }> {
+    const order = await this.orderOf(customerId, id);
+    return { view: await this.view(order), history: await this.history(order) };
+  }
+
+  /**
+   * POST /api/payments. A new order (created), the order this key made before, or, when exactly
+   * the invoices of a pending order that is still valid are asked for, that order (resumed).
+   */
+  async createOrder(customerId: string, idempotencyKey: string, invoiceNumbers: string[] | undefined): Promise<OrderResult> {
     const hash = requestHash(invoiceNumbers);
     const replay = await this.replay(customerId, idempotencyKey, hash);
-    if (replay) return replay;
+    if (replay) return { view: replay, created: true };
 
     const now = this.clock.now();
     const orderId = randomUUID();
@@ -127,22 +191,36 @@ export class PaymentService {
           const own = await this.billing.invoicesByNumbers(trx, customerId, wanted);
           const ownNumbers = new Set(own.map((i) => i.invoiceNumber));
           const missing = wanted.find((n) => !ownNumbers.has(n));
-          if (missing) throw notFound(`No invoice ${missing} on your account.`);
+          if (missing) throw commonErrors.create('not_found', `No invoice ${missing} on your account.`);
           const owed = new Map(outstanding.map((o) => [o.invoiceNumber, o]));
           const settled = wanted.find((n) => !owed.has(n));
-          if (settled) throw conflict('invoice_not_payable', `Invoice ${settled} has nothing left to pay.`, { invoiceNumber: settled });
+          if (settled) throw paymentErrors.create('invoice_not_payable', `Invoice ${settled} has nothing left to pay.`, { invoiceNumber: settled });
           chosen = wanted.map((n) => owed.get(n)!).sort((a, b) => (a.dueDate === b.dueDate ? 0 : a.dueDate < b.dueDate ? -1 : 1));
           const busy = await store.activeInvoiceIds(chosen.map((c) => c.invoiceId));
           const busyOne = chosen.find((c) => busy.has(c.invoiceId));
-          if (busyOne) throw pendingConflict(busyOne.invoiceNumber);
+          if (busyOne) {
+            const resumable = await this.resumable(store, chosen, now);
+            if (resumable) throw new ResumeOrder(resumable);
+            throw pendingConflict(busyOne.invoiceNumber);
+          }
         } else {
           const busy = await store.activeInvoiceIds(chosen.map((c) => c.invoiceId));
-          chosen = chosen.filter((c) => !busy.has(c.invoiceId));
-          if (chosen.length === 0) {
-            throw conflict('nothing_to_pay', 'There is no outstanding invoice to pay (or every one is already in a pending payment).');
+          const free = chosen.filter((c) => !busy.has(c.invoiceId));
+          if (free.length === 0) {
+            const resumable = chosen.length > 0 ? await this.resumable(store, chosen, now) : undefined;
+            if (resumable) throw new ResumeOrder(resumable);
+            throw paymentErrors.create('nothing_to_pay', 'There is no outstanding invoice to pay (or every one is already in a pending payment).');
           }
+          chosen = free;
         }
-        const amount = formatMoney(sum(chosen.map((c) => c.outstanding)));
+        const total = sum(chosen.map((c) => c.outstanding));
+        if (!fitsNumeric14x2(total)) {
+          throw paymentErrors.create(
+            'payment_amount_too_large',
+            `These invoices add up to ${formatMoney(total)} PLN, more than one payment can carry (${formatMoney(MAX_AMOUNT)}); pay them separately.`,
+          );
+        }
+        const amount = formatMoney(total);
         const idTrans = await store.nextIdTrans();
         const numbers = chosen.map((c) => c.invoiceNumber);
         const title = transferTitle(numbers);
@@ -153,9 +231,14 @@ export class PaymentService {
         return { idTrans, amount, title, dateValid, numbers };
       });
     } catch (err) {
+      if (err instanceof ResumeOrder) {
+        const order = await new PaymentStore(this.db).byId(err.orderId);
+        this.logger.info({ orderId: err.orderId }, 'pending payment resumed');
+        return { view: await this.view(order!), created: false };
+      }
       if (err instanceof KeyTakenMeanwhile || isUniqueViolation(err, 'payment_orders_customer_id_idempotency_key_unique')) {
         const again = await this.replay(customerId, idempotencyKey, hash);
-        if (again) return again;
+        if (again) return { view: again, created: true };
       }
       if (isUniqueViolation(err, 'payment_order_invoices_one_pending')) {
         throw pendingConflict();
@@ -183,16 +266,10 @@ export class PaymentService {
         notifyUrl: `${base}/api/gateway/paybynet/notify`,
       });
     } catch (err) {
-      const timeout = err instanceof GatewayTimeoutError;
-      const code = timeout ? 'gateway_timeout' : 'gateway_unavailable';
-      const message = timeout
-        ? 'The payment gateway did not answer within 5 seconds. Nothing was charged; please try again in a moment.'
-        : err instanceof GatewayRejectedError
-          ? 'The payment gateway refused the payment order. Nothing was charged; please try again later.'
-          : 'The payment gateway is not available right now. Nothing was charged; please try again later.';
+      const failure = gatewayFailure(err, 'The payment gateway refused the payment order. Nothing was charged; please try again later.');
       this.logger.warn({ orderId, idTrans: created.idTrans, err: (err as Error).message }, 'gateway registration failed');
-      await this.markFailed(orderId, code, message);
-      throw new AppError(timeout ? 504 : 502, code, message, { paymentId: orderId });
+      await this.markFailed(orderId, failure.code, failure.message);
+      throw paymentErrors.create(failure.code, failure.message, { paymentId: orderId });
     }
     // Registered: a notification may already have moved the order on; only the gateway's ids are added.
     await this.db.transaction(async (trx) => {
@@ -203,7 +280,24 @@ export class PaymentService {
       await store.appendHistory(orderId, { fromStatus: order.status, toStatus: order.status, gatewayStatus: registered.status, cause: 'registered', eventId: null, details: { paymentId: registered.paymentId } }, this.clock.now());
     });
     const order = await new PaymentStore(this.db).byId(orderId);
-    return this.view(order!);
+    return { view: await this.view(order!), created: true };
+  }
+
+  /**
+   * The pending order holding exactly these invoices, when the customer can still pay it at the
+   * bank page for the same amount; undefined otherwise (then the 409 stands).
+   */
+  private async resumable(store: PaymentStore, chosen: { invoiceId: string; outstanding: string }[], now: Date): Promise<string | undefined> {
+    const holders = await store.activeOrdersOf(chosen.map((c) => c.invoiceId));
+    if (holders.size !== 1) return undefined;
+    const [orderId, held] = [...holders.entries()][0]!;
+    const wanted = new Set(chosen.map((c) => c.invoiceId));
+    if (held.length !== wanted.size || !held.every((id) => wanted.has(id))) return undefined;
+    const order = await store.byId(orderId);
+    if (!order || order.status !== 'pending' || !order.redirectUrl) return undefined;
+    if (order.dateValid.getTime() - now.getTime() < RESUME_MARGIN_MS) return undefined;
+    if (!sum(chosen.map((c) => c.outstanding)).eq(order.amount)) return undefined;
+    return order.id;
   }
 
   /** The answer for a key seen before: the same order, or 422 when the body differs. */
@@ -214,15 +308,16 @@ export class PaymentService {
       const existing = await store.byIdempotencyKey(customerId, key);
       if (!existing) return undefined;
       if (existing.requestHash !== hash) {
-        throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was used with another request body; use a new key for a new payment.');
+        throw paymentErrors.create('idempotency_key_reused', 'This Idempotency-Key was used with another request body; use a new key for a new payment.');
       }
       if (existing.status === 'failed' && existing.failureCode) {
-        throw new AppError(existing.failureCode === 'gateway_timeout' ? 504 : 502, existing.failureCode, existing.failureMessage ?? 'The payment gateway failed.', { paymentId: existing.id });
+        const code = existing.failureCode === 'gateway_timeout' ? 'gateway_timeout' : 'gateway_unavailable';
+        throw paymentErrors.create(code, existing.failureMessage ?? 'The payment gateway failed.', { paymentId: existing.id });
       }
       if (existing.redirectUrl || existing.status !== 'pending') return this.view(existing);
       await new Promise((r) => setTimeout(r, 100)); // the first request is still talking to the gateway
     }
-    throw conflict('request_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+    throw paymentErrors.create('request_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly.');
   }
 
   private async markFailed(orderId: string, code: string, message: string): Promise<void> {
@@ -237,14 +332,86 @@ export class PaymentService {
     });
   }
 
+  /** The customer's order, or 404 (another customer's order is as unknown as a missing one). */
   async orderOf(customerId: string, id: string): Promise<PaymentOrder> {
     const order = await new PaymentStore(this.db).byId(id);
-    if (!order || order.customerId !== customerId) throw notFound(`No payment ${id} on your account.`);
+    if (!order || order.customerId !== customerId) throw commonErrors.create('not_found', `No payment ${id} on your account.`);
     return order;
   }
 
   async orderById(id: string): Promise<PaymentOrder | undefined> {
     return new PaymentStore(this.db).byId(id);
+  }
+
+  /**
+   * POST /api/payments/{id}/cancel (SPEC 3.6, 4.4): the gateway is asked to cancel; its answer
+   * decides. 2202: the order is cancelled and its invoices are free. 2203: the money had come,
+   * so it is credited as a completion (once, whichever of this and the notification is first).
+   */
+  async cancel(customerId: string, id: string): Promise<PaymentView> {
+    const order = await this.orderOf(customerId, id);
+    if (order.status === 'cancelled') return this.view(order);
+    if (order.status !== 'pending') {
+      throw paymentErrors.create('payment_not_cancellable', `Payment ${id} is already ${order.status}; it cannot be cancelled.`, { status: order.status });
+    }
+    if (!order.gatewayPaymentId) {
+      throw paymentErrors.create('request_in_progress', 'This payment is still being registered at the gateway; retry shortly.');
+    }
+    let status: GatewayTransactionStatus;
+    try {
+      status = await this.gateway.cancelTransaction(order.gatewayPaymentId);
+    } catch (err) {
+      this.logger.warn({ orderId: order.id, err: (err as Error).message }, 'gateway cancellation failed');
+      const failure = gatewayFailure(err, 'The payment gateway refused to cancel the payment. Nothing changed; please try again later.');
+      throw paymentErrors.create(failure.code, failure.message, { paymentId: order.id });
+    }
+    if (status.idTrans !== order.idTrans) {
+      this.logger.warn({ orderId: order.id }, 'cancel answer names another id_trans; ignored');
+      throw paymentErrors.create('gateway_unavailable', 'The payment gateway answered about another payment. Nothing changed; please try again later.', { paymentId: order.id });
+    }
+    const after = (await this.applyGatewayStatus(status, 'cancel')) ?? order;
+    return this.view(after);
+  }
+
+  /**
+   * What the page the gateway sends the browser back to shows. Never trusts the request: while
+   * the order is pending it asks the gateway, at most once per order per 5 s however often the
+   * page is viewed. Amount, invoices and transaction number only for the order's own customer.
+   */
+  async returnView(orderId: string, customerId: string | undefined): Promise<ReturnView | undefined> {
+    let order = await this.orderById(orderId);
+    if (!order) return undefined;
+    if (order.status === 'pending' && this.mayQueryForReturnPage(order.id)) {
+      try {
+        order = await this.refreshFromGateway(order, 'return_page');
+      } catch (err) {
+        this.logger.warn({ orderId: order.id, err: (err as Error).message }, 'return page: gateway status query failed');
+      }
+    }
+    const view: ReturnView = { orderId: order.id, status: order.status };
+    if (customerId !== undefined && customerId === order.customerId) {
+      const invoices = await new PaymentStore(this.db).invoicesOf(order.id);
+      view.details = {
+        amount: formatMoney(order.amount),
+        currency: order.currency,
+        invoiceNumbers: invoices.map((i) => i.invoiceNumber),
+        idTrans: order.idTrans,
+      };
+    }
+    return view;
+  }
+
+  private mayQueryForReturnPage(orderId: string): boolean {
+    const interval = this.settings.returnPageQueryIntervalMs ?? 5000;
+    const now = this.clock.now().getTime();
+    const last = this.returnQueries.get(orderId);
+    if (last !== undefined && now - last < interval && now >= last) return false;
+    if (this.returnQueries.size >= 10_000) {
+      // Forget entries past their interval so the map cannot grow without bound.
+      for (const [id, at] of this.returnQueries) if (now - at >= interval || now < at) this.returnQueries.delete(id);
+    }
+    this.returnQueries.set(orderId, now);
+    return true;
   }
 
   /**
@@ -289,7 +456,8 @@ export class PaymentService {
         return store.byId(order.id);
       }
       if (kind === 'rejected' || kind === 'expired') {
-        const to: PaymentStatus = kind;
+        // A rejection in answer to our own cancel request is the customer's cancellation.
+        const to: PaymentStatus = kind === 'rejected' && cause === 'cancel' ? 'cancelled' : kind;
         await store.update(order.id, { status: to, gateway_status: status.status, ...paymentIdFields }, now);
         await store.releaseInvoices(order.id);
         await record(to);
@@ -378,19 +546,22 @@ export class PaymentService {
   }
 }
 
-class KeyTakenMeanwhile extends Error {}
+function gatewayFailure(err: unknown, refusedMessage: string): { code: 'gateway_timeout' | 'gateway_unavailable'; message: string } {
+  if (err instanceof GatewayTimeoutError) {
+    return { code: 'gateway_timeout', message: 'The payment gateway did not answer within 5 seconds. Nothing was charged; please try again in a moment.' };
+  }
+  return {
+    code: 'gateway_unavailable',
+    message: err instanceof GatewayRejectedError ? refusedMessage : 'The payment gateway is not available right now. Nothing was charged; please try again later.',
+  };
+}
 
 function pendingConflict(invoiceNumber?: string): AppError {
-  return conflict(
+  return paymentErrors.create(
     'payment_pending',
     invoiceNumber
-      ? `Invoice ${invoiceNumber} is already in a pending payment; finish or wait for that one.`
+      ? `Invoice ${invoiceNumber} is already in a pending payment; finish or cancel that one, or order exactly its invoices to continue it.`
       : 'One of these invoices is already in a pending payment.',
     invoiceNumber ? { invoiceNumber } : undefined,
   );
-}
-
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  const e = err as { code?: string; constraint?: string };
-  return e?.code === '23505' && e.constraint === constraint;
 }

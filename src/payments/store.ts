@@ -1,6 +1,8 @@
 import type { Queryable } from '../db/createDb.js';
 
-export type PaymentStatus = 'pending' | 'completed' | 'rejected' | 'expired' | 'failed' | 'amount_mismatch';
+export type PaymentStatus = 'pending' | 'completed' | 'rejected' | 'expired' | 'failed' | 'amount_mismatch' | 'cancelled';
+
+export const PAYMENT_STATUSES: readonly PaymentStatus[] = ['pending', 'completed', 'rejected', 'expired', 'failed', 'amount_mismatch', 'cancelled'];
 
 export interface PaymentOrder {
   id: string;
@@ -43,8 +45,32 @@ export interface HistoryEntry {
   at: Date;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-function mapOrder(r: any): PaymentOrder {
+/** A payment_orders row as the driver returns it. */
+interface PaymentOrderRow {
+  id: string;
+  customer_id: string | number;
+  id_trans: string;
+  amount: string | number;
+  currency: string;
+  status: PaymentStatus;
+  gateway_status: number | null;
+  gateway_payment_id: string | null;
+  redirect_url: string | null;
+  title: string;
+  date_valid: Date;
+  idempotency_key: string;
+  request_hash: string;
+  failure_code: string | null;
+  failure_message: string | null;
+  notified_amount: string | number | null;
+  notified_currency: string | null;
+  paid_at: Date | null;
+  settlement_date: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function mapOrder(r: PaymentOrderRow): PaymentOrder {
   return {
     id: r.id,
     customerId: String(r.customer_id),
@@ -69,7 +95,6 @@ function mapOrder(r: any): PaymentOrder {
     updatedAt: r.updated_at,
   };
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export class PaymentStore {
   constructor(private readonly db: Queryable) {}
@@ -157,6 +182,22 @@ export class PaymentStore {
     return new Set(rows.map((r) => String(r.invoice_id)));
   }
 
+  /** The orders holding any of these invoices right now, with every invoice each one holds. */
+  async activeOrdersOf(invoiceIds: string[]): Promise<Map<string, string[]>> {
+    if (invoiceIds.length === 0) return new Map();
+    const rows = await this.db('payment_order_invoices')
+      .whereIn('order_id', this.db('payment_order_invoices').whereIn('invoice_id', invoiceIds).where({ active: true }).select('order_id'))
+      .where({ active: true })
+      .select('order_id', 'invoice_id');
+    const out = new Map<string, string[]>();
+    for (const r of rows) {
+      const list = out.get(String(r.order_id)) ?? [];
+      list.push(String(r.invoice_id));
+      out.set(String(r.order_id), list);
+    }
+    return out;
+  }
+
   async pendingByInvoice(customerId: string): Promise<Map<string, string>> {
     const rows = await this.db('payment_order_invoices as poi')
       .join('payment_orders as o', 'o.id', 'poi.order_id')
@@ -229,7 +270,7 @@ export class PaymentStore {
         RETURNING *`,
       [leaseUntil, before, now, limit],
     );
-    return (rows as unknown[]).map(mapOrder);
+    return (rows as PaymentOrderRow[]).map(mapOrder);
   }
 
   async listByStatus(status: PaymentStatus, limit = 500): Promise<PaymentOrder[]> {

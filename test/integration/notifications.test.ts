@@ -269,6 +269,8 @@ describe('lost notifications, expiry, gateway failures', () => {
 
 describe('key rotation', () => {
   it("accepts notifications signed with the gateway's new key", async () => {
+    // Unknown kids refetch the gateway's JWKS at most once a minute, and an earlier test sent one.
+    svc.clock.advance(61_000);
     const o = await orderFor('50.00');
     const before = svc.gateway.controls.signingKid();
     const kid = svc.gateway.controls.rotateKey();
@@ -309,5 +311,28 @@ describe('overpayment', () => {
     await putInvoice(svc, `FV/NEXT/${o.c.customerNumber}`, { ...o.c, amount: '45.00', issueDate: '2026-11-20', dueDate: '2026-12-04' });
     const later = await svc.request('GET', '/api/settlements', { token: o.c.token });
     expect(later.body).toMatchObject({ totalOutstanding: '0.00', availableCredit: '15.00', balance: '-15.00' });
+  });
+});
+
+describe('unknown-kid flood (issue 12 #3)', () => {
+  it("200 notifications with random kids cost the gateway at most one JWKS fetch, and change nothing", async () => {
+    svc.clock.advance(61_000); // past the cooldown of earlier tests' unknown kids
+    const o = await orderFor('70.00');
+    const before = svc.gateway.controls.stats().jwksRequests;
+    const stranger = await generateKeyPair('ES256');
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const jws = await new CompactSign(Buffer.from(JSON.stringify(claimsFor(o, '70.00'))))
+          .setProtectedHeader({ alg: 'ES256', kid: `random-${i}-${Math.random().toString(36).slice(2)}`, typ: 'pbn-notification+jwt' })
+          .sign(stranger.privateKey);
+        return (await postNotification(jws)).status;
+      }),
+    );
+    expect(new Set(answers)).toEqual(new Set([401]));
+    expect(svc.gateway.controls.stats().jwksRequests - before).toBeLessThanOrEqual(1);
+    expect(await creditsFor(svc, o.idTrans)).toHaveLength(0);
+    // The gateway's genuine notification still goes through.
+    svc.gateway.controls.complete(o.paymentId);
+    await waitForStatus(svc, o.c, o.id, 'completed');
   });
 });

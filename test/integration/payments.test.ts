@@ -63,7 +63,19 @@ describe('payments: the happy path', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.text).toContain('Płatność zakończona');
-    expect(page.text).toContain('123,55 PLN');
+    // Without the customer's session the page shows the status only.
+    expect(page.text).not.toContain('123,55');
+    expect(page.text).not.toContain(created.body.idTrans);
+    expect(page.text).not.toContain(numbers[0]);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    // The payer's own view (what the web page shows with the session) has the details.
+    const owner = (await svc.deps.payments.orderById(created.body.id))!.customerId;
+    const own = await svc.deps.payments.returnView(created.body.id, owner);
+    expect(own?.details).toEqual({ amount: '123.55', currency: 'PLN', invoiceNumbers: numbers, idTrans: created.body.idTrans });
+    const stranger = await svc.deps.payments.returnView(created.body.id, `${owner}0`);
+    expect(stranger).toEqual({ orderId: created.body.id, status: 'completed' });
     expect(await creditsFor(svc, created.body.idTrans)).toHaveLength(1);
   });
 
@@ -72,7 +84,11 @@ describe('payments: the happy path', () => {
     const created = await createPayment(svc, c);
     const bankPage = await fetch(created.body.redirectUrl);
     const html = await bankPage.text();
-    expect(html).toContain('45,67 PLN');
+    expect(html).toContain('45,67 zł');
+    expect(html).toContain('<html lang="pl">');
+    // The title keeps its Polish letters; the validity is Warsaw time, written the Polish way.
+    expect(html).toContain('Zapłata za fakturę');
+    expect(html).toMatch(/<time datetime="[^"]+">\d{1,2} (stycznia|lutego|marca|kwietnia|maja|czerwca|lipca|sierpnia|września|października|listopada|grudnia) \d{4}, \d{2}:\d{2}<\/time>/);
     const action = /<form method="post" action="([^"]+)"/.exec(html)![1]!;
     const submitted = await fetch(new URL(action, created.body.redirectUrl), {
       method: 'POST',

@@ -137,7 +137,7 @@ export async function setupGateway(
   const keys = await loadMerchantKeys({ dataDir });
   const merchant = await startFakeMerchant(keys);
   // No merchantJwksUrl: the mock finds the merchant keys from notify_url's origin, as in the demo.
-  const mock = createMockGateway({ retryScale: 0.001, merchantJwksCooldownMs: 0, clock, ...options.mock });
+  const mock = createMockGateway({ retryScale: 0.001, merchantJwksCooldownMs: 0, controlApi: true, clock, ...options.mock });
   const { url: gatewayUrl } = await mock.listen();
   const client = new GatewayClient({
     baseUrl: gatewayUrl,

@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { JwsVerificationError } from '../../../src/gateway/errors.js';
 import {
   Base64UrlStreamEncoder,
-  DetachedJwsSigner,
   DetachedJwsVerifier,
   parseDetachedJws,
   parseProtectedHeader,
   signCompactJws,
   verifyCompactJws,
 } from '../../../src/gateway/jws.js';
+import { DetachedJwsSigner } from '../../../mocks/paybynet/signing.js';
 
 /** Splits bytes at the given cut points. */
 function chunked(bytes: Uint8Array, cuts: number[]): Buffer[] {
