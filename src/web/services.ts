@@ -1,0 +1,33 @@
+import type { Deps } from '../deps.js';
+import type { WebUser } from './state.js';
+
+/**
+ * What the pages ask of the modules, in one place: the pages call module services through this
+ * adapter and never the database, so when a module's service changes only this file follows.
+ */
+export function webServices(deps: Deps) {
+  const { auth, customers, invoices, ledger, payments } = deps;
+  return {
+    today: () => ledger.today(),
+
+    /** Throttled per login and client address like the API's login (429 with Retry-After). */
+    login: (login: string, password: string, clientAddress: string) => auth.login(login, password, clientAddress),
+    /** The user of a session, or undefined once the login is gone or its password changed. */
+    sessionUser: (loginId: string, passwordVersion: number): Promise<WebUser | undefined> => auth.sessionUser(loginId, passwordVersion),
+    changePassword: (user: WebUser, currentPassword: string, newPassword: string, clientAddress: string) =>
+      auth.changePassword(user, currentPassword, newPassword, clientAddress),
+
+    customer: (customerId: string) => customers.customerById(customerId),
+    settlements: (customerId: string, filter: Parameters<typeof ledger.settlements>[1]) => ledger.settlements(customerId, filter),
+    pendingByInvoice: (customerId: string) => payments.pendingByInvoice(customerId),
+    /** One invoice of the customer with what is paid and outstanding; undefined for another's too. */
+    invoice: (customerId: string, number: string) => invoices.forCustomer(customerId, number),
+
+    createPayment: async (customerId: string, idempotencyKey: string, invoiceNumbers: string[]) =>
+      (await payments.createOrder(customerId, idempotencyKey, invoiceNumbers)).view,
+    /** The return page's view: status for anyone, details for the order's own customer. */
+    paymentForReturn: (id: string, customerId: string | undefined) => payments.returnView(id, customerId),
+  };
+}
+
+export type WebServices = ReturnType<typeof webServices>;
