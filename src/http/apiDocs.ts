@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import Router from '@koa/router';
 import { buildOpenApi } from './openapi.js';
+import { markRouter } from './routers.js';
 import type { RouteDefinition } from './defineRoute.js';
 
 const require = createRequire(import.meta.url);
@@ -35,7 +36,7 @@ const INIT = `window.addEventListener('load', function () {
  * node_modules, no outside network). Not part of the description itself.
  */
 export function apiDocsRouter(routes: readonly RouteDefinition[], info: { title: string; version: string; description?: string }): Router {
-  const router = new Router();
+  const router = markRouter(new Router(), 'docs');
   let document: unknown;
   router.get('/openapi.json', (ctx) => {
     document ??= buildOpenApi(routes, info);

@@ -6,6 +6,7 @@ import type { AuthUser } from '../auth/authService.js';
 import type { Role } from '../auth/tokens.js';
 import { AppError, allErrorCodes, commonErrors } from '../errors.js';
 import { jsonBody } from './middleware/body.js';
+import { markRouter } from './routers.js';
 import { refuseUnsafeText } from './text.js';
 import { failValidation } from './validate.js';
 
@@ -269,7 +270,7 @@ function routeMiddleware(route: RouteDefinition, options: MountOptions): Middlew
 
 /** A router holding the routes, each validated, authorised and (in tests) checked. */
 export function mountRoutes(routes: readonly RouteDefinition[], options: MountOptions): Router {
-  const router = new Router();
+  const router = markRouter(new Router(), 'api');
   for (const route of routes) {
     router[route.method](route.path, ...routeMiddleware(route, options));
   }

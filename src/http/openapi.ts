@@ -13,7 +13,7 @@ const errorBody = z
   })
   .meta({ id: 'Error' });
 
-function openApiPath(path: string): string {
+export function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
