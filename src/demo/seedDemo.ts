@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { warsawDate } from '../clock.js';
 import type { Deps } from '../deps.js';
+import { seedDemoMeters } from '../meters/index.js';
 
 export const DEMO_CUSTOMER = {
   customerNumber: '100200',
@@ -38,7 +39,7 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
     address: property.address,
     email: 'jan.kowalski@example.com',
     phone: '+48 600 100 200',
-    properties: [property],
+    properties: [property, { id: 'P-0002', address: { street: 'ul. Słoneczna 4/7', postalCode: '32-600', city: 'Oświęcim' } }],
   });
 
   const lines = (amount: string) => [
@@ -89,6 +90,7 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
   if (!deps.config.admin) {
     for (const staff of DEMO_STAFF) await deps.auth.ensureStaff(staff.login, staff.password, staff.role);
   }
+  await seedDemoMeters(deps.meters, deps.clock, { customerNumber: DEMO_CUSTOMER.customerNumber, mainPropertyId: property.id, secondPropertyId: 'P-0002' });
   logger.info({ login: DEMO_CUSTOMER.login, invoices: numbers }, 'demo data seeded');
   return true;
 }

@@ -80,15 +80,15 @@ export async function seedDemoMeters(
   const readings: FeedReading[] = [];
   for (const spec of specs) {
     await meters.upsertMeter(spec.serial, spec.body);
-    // 25 readings, monthly on the 5th: two years of consumption.
+    // 25 readings, monthly on the 5th up to the latest 5th not after today: two years of consumption.
     let register = spec.body.kind === 'sub' ? 37.125 : 412.5;
-    const [y, m] = today.split('-').map(Number) as [number, number];
-    for (let back = 24, i = 0; back >= 0; back -= 1, i += 1) {
-      const month = ((m - 1 - back) % 12 + 12 * 3) % 12; // 0-based month of the reading
-      const year = y + Math.floor((m - 1 - back) / 12);
-      const readOn = `${year}-${String(month + 1).padStart(2, '0')}-05`;
-      if (readOn > today) continue;
-      if (i > 0) register += spec.monthly(month === 0 ? 12 : month); // the month just ended
+    const [y, m, d] = today.split('-').map(Number) as [number, number, number];
+    const latest = y * 12 + (m - 1) - (d < 5 ? 1 : 0); // months since year 0 of the latest reading
+    for (let i = 0; i < 25; i += 1) {
+      const at = latest - 24 + i;
+      const month = at % 12; // 0-based
+      const readOn = `${Math.floor(at / 12)}-${String(month + 1).padStart(2, '0')}-05`;
+      if (i > 0) register += spec.monthly(month === 0 ? 12 : month); // the month just ended (1-based)
       readings.push({ meterSerial: spec.serial, readOn, type: spec.type(i), value: register.toFixed(3) });
     }
   }

@@ -1,9 +1,10 @@
 import { defineErrors } from '../errors.js';
 
-/** The meters module's error catalogue: stable codes, one status each. */
+/**
+ * The meters module's error catalogue: stable codes, one status each. The feed's unknown customer
+ * or property are the customers module's `unknown_customer` / `unknown_property`.
+ */
 export const meterErrors = defineErrors('meters', {
-  unknown_customer: { status: 422, description: 'The billing feed named a customer it has not sent yet (field customerNumber).' },
-  unknown_property: { status: 422, description: 'The billing feed named a property the customer does not have (field propertyId).' },
   unknown_meter: { status: 422, description: 'A reading names a meter the billing system has not sent yet (field readings.N.meterSerial).' },
   duplicate_reading_in_batch: {
     status: 422,

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
+import type { CustomersService } from '../customers/index.js';
 import type { AppModule } from '../module.js';
 import { meterRoutes } from './routes.js';
 import { MeterService } from './service.js';
@@ -9,7 +10,7 @@ export type { MeterView, ReadingView, LegalisationEnding, Page, CustomerReportVi
 export { seedDemoMeters } from './demo.js';
 
 /** Meters and readings: the billing feed, the customer's meters, readings and reports. */
-export function createMetersModule(deps: { db: Knex; clock: Clock }): AppModule<MeterService> {
-  const service = new MeterService(deps.db, deps.clock);
+export function createMetersModule(deps: { db: Knex; clock: Clock; customers: CustomersService }): AppModule<MeterService> {
+  const service = new MeterService(deps.db, deps.clock, deps.customers);
   return { name: 'meters', service, routes: meterRoutes(service), jobs: [] };
 }

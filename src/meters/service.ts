@@ -3,6 +3,7 @@ import { Decimal } from 'decimal.js';
 import type { Knex } from 'knex';
 import { addDays, daysBetween, warsawDate, type Clock } from '../clock.js';
 import { isUniqueViolation } from '../db/errors.js';
+import type { CustomersService } from '../customers/index.js';
 import { commonErrors, type AppError } from '../errors.js';
 import { meterErrors } from './errors.js';
 import type { FeedReading, MeterBody, ReadingType } from './schema.js';
@@ -14,6 +15,9 @@ export const LEGALISATION_WARNING_DAYS = 90;
 export const MAX_DAILY_CONSUMPTION = new Decimal(50);
 /** A customer may report a reading dated at most this many days back. */
 export const MAX_REPORT_AGE_DAYS = 7;
+
+/** What the meters module asks of the customers module (its CustomersService answers). */
+export type CustomerReferences = Pick<CustomersService, 'requireCustomer' | 'requireProperty'>;
 
 /** A meter as its holder sees it (web pages and /api/me use this too). */
 export interface MeterView {
@@ -231,6 +235,7 @@ export class MeterService {
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
+    private readonly customers: CustomerReferences,
   ) {}
 
   private today(): string {
@@ -249,18 +254,11 @@ export class MeterService {
     const today = warsawDate(now);
     return this.db.transaction(async (trx) => {
       const store = new MeterStore(trx);
-      const customerId = await store.customerIdByNumber(body.customerNumber);
-      if (!customerId) {
-        throw meterErrors.create('unknown_customer', `No customer with number ${body.customerNumber}; send the customer first.`, {
-          field: 'customerNumber',
-        });
-      }
-      const propertyId = await store.propertyIdOfCustomer(customerId, body.propertyId);
-      if (!propertyId) {
-        throw meterErrors.create('unknown_property', `Customer ${body.customerNumber} has no property ${body.propertyId}; send it with the customer first.`, {
-          field: 'propertyId',
-        });
-      }
+      // References are the customers module's to check (422 naming customerNumber / propertyId).
+      const customer = await this.customers.requireCustomer(trx, body.customerNumber);
+      const property = await this.customers.requireProperty(trx, customer, body.propertyId);
+      const customerId = customer.id;
+      const propertyId = property.id;
       const contentHash = canonicalHash(body);
       const fed: FedMeter = { serialNumber, customerNumber: body.customerNumber, propertyId: body.propertyId, body };
       const existing = await store.meterBySerial(serialNumber, { forUpdate: true });

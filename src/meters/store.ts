@@ -153,20 +153,12 @@ export function meterValues(body: MeterBody) {
   };
 }
 
-/** SQL of the meters module's tables, plus the declared read model over customers and properties. */
+/**
+ * SQL of the meters module's tables. Lists join `customers` and `properties` for the numbers and
+ * the property's address (a read model declared in docs/architecture.md).
+ */
 export class MeterStore {
   constructor(private readonly db: Queryable) {}
-
-  // Read model (docs/architecture.md): the feed's references resolved against the customers' tables.
-  async customerIdByNumber(customerNumber: string): Promise<string | undefined> {
-    const row = await this.db('customers').where({ customer_number: customerNumber }).first('id');
-    return row ? String(row.id) : undefined;
-  }
-
-  async propertyIdOfCustomer(customerId: string, propertyNumber: string): Promise<string | undefined> {
-    const row = await this.db('properties').where({ customer_id: customerId, property_number: propertyNumber }).first('id');
-    return row ? String(row.id) : undefined;
-  }
 
   private meters() {
     return this.db('meters as m')

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BILLING_TOKEN, startTestService, type TestService } from '../helpers/service.js';
 import { createCustomer, loginAs, uniqueNumber, type TestCustomer } from '../helpers/factories.js';
+import { seedDemoMeters } from '../../src/meters/index.js';
 
 // The test clock starts at 2026-11-20T10:00Z: today in Warsaw is 2026-11-20.
 let svc: TestService;
@@ -549,5 +550,35 @@ describe('meters for notices and pages (the service)', () => {
     expect(found).toEqual([
       expect.objectContaining({ serialNumber: ending, customerNumber: c.customerNumber, propertyId: c.propertyId, legalisationValidUntil: '2031-12-20' }),
     ]);
+  });
+});
+
+describe('demo meters', () => {
+  it('give the demo customer three meters on two properties, one with legalisation ending within 90 days, two years of readings', async () => {
+    const c = await createCustomer(svc);
+    const second = `P2-${c.customerNumber}`;
+    const put = await svc.request('PUT', `/api/billing/customers/${c.customerNumber}`, {
+      token: BILLING_TOKEN,
+      body: {
+        name: 'Jan Kowalski',
+        address: { street: 'ul. Zamkowa 12', postalCode: '32-600', city: 'Oświęcim' },
+        properties: [
+          { id: c.propertyId, address: { street: 'ul. Zamkowa 12', postalCode: '32-600', city: 'Oświęcim' } },
+          { id: second, address: { street: 'ul. Słoneczna 4/7', postalCode: '32-600', city: 'Oświęcim' } },
+        ],
+      },
+    });
+    expect(put.status).toBe(200);
+    const serials = await seedDemoMeters(svc.deps.meters, svc.clock, { customerNumber: c.customerNumber, mainPropertyId: c.propertyId, secondPropertyId: second });
+    const list = (await get('/api/meters', c.token)).body.items as { number: string; kind: string; property: { id: string }; legalisationWarning: boolean; legalisationDaysLeft: number }[];
+    expect(list.map((m) => m.number).sort()).toEqual([...serials].sort());
+    expect(list.map((m) => `${m.property.id}:${m.kind}`).sort()).toEqual([`${c.propertyId}:main`, `${c.propertyId}:sub`, `${second}:main`].sort());
+    expect(list.filter((m) => m.legalisationWarning).map((m) => m.legalisationDaysLeft)).toEqual([45]);
+    for (const serial of serials) {
+      const readings = await get(`/api/meters/${serial}/readings?from=2024-11-01`, c.token);
+      expect(readings.body.items).toHaveLength(25);
+      const months = await get(`/api/meters/${serial}/consumption?by=month`, c.token);
+      expect(months.body.items).toHaveLength(24);
+    }
   });
 });
