@@ -2,10 +2,8 @@ import type { Logger } from 'pino';
 import type { JobDefinition } from '../module.js';
 import type { NoticesService } from './service.js';
 
-export interface MeterExpirySource {
-  /** Meters whose legalisation ends exactly `days` days after today (Warsaw), with their customer. */
-  legalisationExpiringIn(days: number): Promise<Array<{ serialNumber: string; customerId: string; legalisationValidUntil: string }>>;
-}
+/** The meters module's answer: active meters whose legalisation ends between two dates (inclusive). */
+export type MeterExpirySource = (from: string, to: string) => Promise<Array<{ serialNumber: string; customerId: string; legalisationValidUntil: string }>>;
 
 export function noticesJobs(service: NoticesService, logger: Logger, meters?: MeterExpirySource): JobDefinition[] {
   const jobs: JobDefinition[] = [
@@ -33,8 +31,7 @@ export function noticesJobs(service: NoticesService, logger: Logger, meters?: Me
       name: 'notices-meter-legalisation',
       schedule: { cron: '15 * * * *' },
       async run() {
-        if (!service.reminderWindowOpen()) return;
-        await service.meterLegalisationExpiring(await meters.legalisationExpiringIn(30));
+        await service.meterLegalisationNotices(meters);
       },
     });
   }

@@ -186,7 +186,20 @@ export class NoticesService {
     }
   }
 
-  /** The meters module's 30-days-before notice (its service decides which meters). */
+  /**
+   * 30 days before a meter's legalisation ends (or later, if the service was down then): once per
+   * meter and end date, in the sending hours.
+   */
+  async meterLegalisationNotices(source: (from: string, to: string) => Promise<ExpiringMeter[]>): Promise<number> {
+    const now = this.clock.now();
+    if (!this.reminderWindowOpen(now)) return 0;
+    const today = warsawDate(now);
+    const to = new Date(`${today}T12:00:00Z`);
+    to.setUTCDate(to.getUTCDate() + 30);
+    return this.meterLegalisationExpiring(await source(today, to.toISOString().slice(0, 10)));
+  }
+
+  /** Queues the legalisation notice for these meters (each once per meter, end date and channel). */
   async meterLegalisationExpiring(meters: ExpiringMeter[]): Promise<number> {
     let queued = 0;
     const now = this.clock.now();

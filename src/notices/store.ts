@@ -319,8 +319,8 @@ export async function reminderCandidates(db: Queryable, today: string, catchUpDa
          JOIN notice_subscriptions s ON s.customer_id = i.customer_id AND s.reminders AND s.confirmed_at IS NOT NULL
          CROSS JOIN LATERAL (VALUES ('reminder_before', i.due_date - 3), ('reminder_due', i.due_date), ('reminder_after', i.due_date + 5)) AS st(notice, at)
         WHERE i.amount > 0
-          AND i.due_date BETWEEN CAST(? AS date) - 5 - ? AND CAST(? AS date) + 3
-          AND st.at <= CAST(? AS date) AND st.at >= CAST(? AS date) - ?
+          AND i.due_date BETWEEN CAST(? AS date) - 5 - CAST(? AS integer) AND CAST(? AS date) + 3
+          AND st.at <= CAST(? AS date) AND st.at >= CAST(? AS date) - CAST(? AS integer)
           AND NOT EXISTS (SELECT 1 FROM notice_log l WHERE l.document = i.invoice_number AND l.notice = st.notice AND l.channel = s.channel)
         ORDER BY i.id, st.notice, s.channel
         LIMIT ?)

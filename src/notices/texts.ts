@@ -80,13 +80,16 @@ export function invoiceIssuedEmail(s: SenderInfo, i: InvoiceFacts): Text {
   };
 }
 
+/** In an SMS a plain space: the non-breaking one is outside the GSM alphabet. */
+const smsMoney = (amount: string | Decimal) => polishMoney(amount).replace(/\u00a0/g, ' ');
+
 export function invoiceIssuedSms(s: SenderInfo, i: InvoiceFacts): string {
   const amount = new Decimal(i.amount);
   if (i.kind === 'correction' && amount.lte(0)) {
-    return `${shortName(s)}: korekta ${i.invoiceNumber} zmniejsza należność o ${polishMoney(amount.abs())}. Nie trzeba nic płacić.`;
+    return `${shortName(s)}: korekta ${i.invoiceNumber} zmniejsza należność o ${smsMoney(amount.abs())}. Nie trzeba nic płacić.`;
   }
   const what = i.kind === 'correction' ? 'korekta' : 'faktura';
-  return `${shortName(s)}: ${what} ${i.invoiceNumber} na ${polishMoney(amount)}, termin płatności ${polishDate(i.dueDate)}. Zapłać w IBOK ${s.publicUrl} lub przelewem na ${s.account}, tytuł ${i.invoiceNumber}.`;
+  return `${shortName(s)}: ${what} ${i.invoiceNumber} na ${smsMoney(amount)}, termin płatności ${polishDate(i.dueDate)}. Zapłać w IBOK ${s.publicUrl} lub przelewem na ${s.account}, tytuł ${i.invoiceNumber}.`;
 }
 
 export type ReminderNotice = 'reminder_before' | 'reminder_due' | 'reminder_after';
@@ -115,7 +118,7 @@ export function reminderEmail(s: SenderInfo, notice: ReminderNotice, i: InvoiceF
 
 export function reminderSms(s: SenderInfo, notice: ReminderNotice, i: InvoiceFacts & { outstanding: string }): string {
   const due = polishDate(i.dueDate);
-  const owed = polishMoney(i.outstanding);
+  const owed = smsMoney(i.outstanding);
   const what: Record<ReminderNotice, string> = {
     reminder_before: `za 3 dni (${due}) mija termin płatności faktury ${i.invoiceNumber}`,
     reminder_due: `dziś (${due}) mija termin płatności faktury ${i.invoiceNumber}`,
