@@ -88,7 +88,7 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
   const ledger = ledgerModule.service;
   const customersModule = createCustomersModule({ db: db.knex });
   const customers = customersModule.service;
-  const invoicesModule = createInvoicesModule({ db: db.knex, customers, ledger });
+  const invoicesModule = createInvoicesModule({ db: db.knex, customers, ledger, seller: config.merchant });
   const invoices = invoicesModule.service;
   const billing: BillingCompat = {
     upsertCustomer: (...a) => customers.upsertCustomer(...a),

@@ -4,6 +4,9 @@ import type { LedgerService } from '../ledger/index.js';
 import type { AppModule } from '../module.js';
 import { invoiceRoutes } from './routes.js';
 import { InvoicesService } from './service.js';
+import { InvoicePdf, type Seller } from './pdf.js';
+
+export { InvoicePdf, renderInvoicePdf, type Seller, type InvoicePdfInput } from './pdf.js';
 
 export {
   InvoicesService,
@@ -25,7 +28,8 @@ export type InvoicesModule = AppModule<InvoicesService>;
  * `GET /api/invoices`, `GET /api/invoices/{number}`. Other modules act on a new invoice in its
  * transaction through `service.onIssued`.
  */
-export function createInvoicesModule(deps: { db: Knex; customers: CustomersService; ledger: LedgerService }): InvoicesModule {
+export function createInvoicesModule(deps: { db: Knex; customers: CustomersService; ledger: LedgerService; seller: Seller }): InvoicesModule {
   const service = new InvoicesService(deps.db, deps.customers, deps.ledger);
-  return { name: 'invoices', service, routes: invoiceRoutes(service), jobs: [] };
+  const pdf = new InvoicePdf(service, deps.customers, deps.seller);
+  return { name: 'invoices', service, routes: invoiceRoutes(service, pdf), jobs: [] };
 }

@@ -12,8 +12,10 @@ import {
   numberParams,
 } from './schema.js';
 import type { InvoicesService } from './service.js';
+import { contentDisposition } from '../documents/index.js';
+import type { InvoicePdf } from './pdf.js';
 
-export function invoiceRoutes(invoices: InvoicesService): RouteDefinition[] {
+export function invoiceRoutes(invoices: InvoicesService, pdf: InvoicePdf): RouteDefinition[] {
   return [
     defineRoute({
       method: 'put',
@@ -62,6 +64,23 @@ export function invoiceRoutes(invoices: InvoicesService): RouteDefinition[] {
         // Another customer's invoice answers exactly like a missing one.
         if (!view) throw commonErrors.create('not_found', `No invoice ${params.number} on your account.`);
         return presentInvoice(view);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/invoices/:number/pdf',
+      tag: 'customer portal',
+      summary: 'The invoice as a PDF to print (Polish, generated from the stored invoice)',
+      description: 'Seller, buyer, property, lines, totals, due date, the account and transfer title, KSeF number, paid and outstanding. Invoices issued before 2014-06-01 answer 404 pdf_not_available.',
+      access: ['customer'],
+      params: numberParams,
+      responses: { 200: { description: 'The PDF.', contentType: 'application/pdf' } },
+      errors: ['pdf_not_available'],
+      handler: async (ctx, { user, params }) => {
+        const { fileName, pdf: bytes } = await pdf.forCustomer(customerIdOf(user), params.number);
+        ctx.body = bytes;
+        ctx.type = 'application/pdf';
+        ctx.set('Content-Disposition', contentDisposition(fileName));
       },
     }),
   ];
