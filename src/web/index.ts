@@ -8,6 +8,8 @@ import type { Deps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { registerAccountPages } from './pages/account.js';
 import { registerAuthPages } from './pages/auth.js';
+import { registerContractAndDocumentPages } from './pages/contracts.js';
+import { registerMeterPages } from './pages/meters.js';
 import { registerPublicPages } from './pages/public.js';
 import { CONTRAST_COOKIE, render, sourceDir } from './render.js';
 import { fallbackHtmlHeaders, pageSecurityHeaders } from './security.js';
@@ -195,6 +197,8 @@ export function webPages(app: Koa, deps: Deps): Middleware {
   registerAuthPages(router, pageDeps);
   registerAccountPages(router, pageDeps);
   registerPublicPages(router, pageDeps);
+  registerMeterPages(router, pageDeps);
+  registerContractAndDocumentPages(router, pageDeps);
 
   const routes = router.routes();
   const fallback = fallbackHtmlHeaders();

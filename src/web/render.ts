@@ -27,6 +27,9 @@ export interface NavItem {
 const CUSTOMER_NAV: NavItem[] = [
   { href: '/', label: 'Pulpit' },
   { href: '/rozrachunki', label: 'Rozrachunki' },
+  { href: '/umowy', label: 'Umowy' },
+  { href: '/wodomierze', label: 'Wodomierze' },
+  { href: '/dokumenty', label: 'Dokumenty' },
   { href: '/ustawienia', label: 'Ustawienia' },
 ];
 

@@ -20,6 +20,9 @@ export function webServices(deps: Deps) {
     customer: (customerId: string) => customers.customerById(customerId),
     settlements: (customerId: string, filter: Parameters<typeof ledger.settlements>[1]) => ledger.settlements(customerId, filter),
     pendingByInvoice: (customerId: string) => payments.pendingByInvoice(customerId),
+    /** Mounted meters whose legalisation ends within the warning period (or has ended). */
+    metersNeedingLegalisation: async (customerId: string) =>
+      (await deps.meters.metersOfCustomer(customerId, { status: 'active' })).filter((m) => m.legalisationWarning),
     /** One invoice of the customer with what is paid and outstanding; undefined for another's too. */
     invoice: (customerId: string, number: string) => invoices.forCustomer(customerId, number),
 

@@ -1,8 +1,11 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { putCustomer, putInvoice, uniqueNumber } from '../helpers/factories.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { checkPage, launchBrowser, logIn, newContext, screenshot } from './browser.js';
+
+// A real browser on a shared machine: generous limits (each step is awaited, nothing sleeps).
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 let svc: TestService;
 let browser: Browser;

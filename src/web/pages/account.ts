@@ -52,10 +52,11 @@ function newestFirst(items: SettlementItem[]): SettlementItem[] {
 }
 
 export async function renderDashboard(ctx: Context, services: WebServices, customerId: string): Promise<void> {
-  const [customer, ledger, pending] = await Promise.all([
+  const [customer, ledger, pending, meters] = await Promise.all([
     services.customer(customerId),
     services.settlements(customerId, {}),
     services.pendingByInvoice(customerId),
+    services.metersNeedingLegalisation(customerId),
   ]);
   const today = services.today();
   const unpaid = ledger.items.filter(owes);
@@ -78,7 +79,7 @@ export async function renderDashboard(ctx: Context, services: WebServices, custo
     pending: Object.fromEntries(pending),
     overdueTotal: overdue.reduce((s, i) => s.plus(i.outstanding), new Decimal(0)).toFixed(2),
     today,
-    meters: [],
+    meters,
   });
 }
 
