@@ -44,7 +44,8 @@ describe('the service process', () => {
     async () => {
       const dataDir = tempDir();
       const port = String(await freePort());
-      const env = { DATA_DIR: dataDir, PORT: port, BILLING_API_TOKEN: 'billing-token-for-process-test' };
+      const mockPort = String(await freePort());
+      const env = { DATA_DIR: dataDir, PORT: port, BILLING_API_TOKEN: 'billing-token-for-process-test', MOCK_GATEWAY_PORT: mockPort };
 
       const first = spawnService(env);
       running.push(first);
@@ -84,6 +85,17 @@ describe('the service process', () => {
       });
       expect(put.status).toBe(201);
 
+      // A payment left at the bank page before the restart (the bundled mock gateway on its stable port).
+      const payment = await json(`${first.url}/api/payments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': 'process-restart-1' },
+        body: JSON.stringify({}),
+      });
+      expect(payment.status).toBe(201);
+      expect(payment.body.redirectUrl).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${mockPort}/pay/`));
+      // The in-process mock serves no control API: nobody on the machine can "pay" through it.
+      expect((await fetch(`http://127.0.0.1:${mockPort}/__control/transactions`)).status).toBe(404);
+
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
       expect(first.output()).toContain('"msg":"stopped"');
@@ -105,6 +117,23 @@ describe('the service process', () => {
       // The demo is seeded once, not again on the restart.
       const count = await json(`${again.url}/api/invoices`, { headers: { authorization: `Bearer ${relogin.body.accessToken}` } });
       expect(count.body.items).toHaveLength(4);
+      // The mock gateway kept its state: the bank page of the order made before the restart works.
+      const bankPage = await fetch(payment.body.redirectUrl);
+      expect(bankPage.status).toBe(200);
+      expect(await bankPage.text()).toContain('Zapłać');
+      const paid = await fetch(payment.body.redirectUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'bank=pko&action=pay',
+        redirect: 'manual',
+      });
+      expect(paid.status).toBe(303);
+      let status = 'pending';
+      for (let i = 0; i < 100 && status === 'pending'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await json(`${again.url}/api/payments/${payment.body.id}`, { headers: { authorization: `Bearer ${relogin.body.accessToken}` } })).body.status;
+      }
+      expect(status).toBe('completed');
       console.log(`embedded start to ready: first ${firstReadyMs} ms, restart ${restartReadyMs} ms (tsx, test machine)`);
 
       // A lock left by a killed process does not keep the next start out.
