@@ -138,6 +138,15 @@ export class NoticesService {
     });
   }
 
+  /** The demo customer's notices, already confirmed (demo data only: real customers confirm a code). */
+  async seedConfirmedSubscription(customerId: string, channels: { email?: string; phone?: string }): Promise<void> {
+    const now = this.clock.now();
+    const store = new SubscriptionStore(this.db);
+    const base = { customerId, invoiceIssued: true, reminders: true, confirmedAt: now, codeHash: null, codeExpiresAt: null, termsAcceptedAt: now, updatedAt: now };
+    if (channels.email) await store.upsert({ ...base, channel: 'email', address: channels.email });
+    if (channels.phone) await store.upsert({ ...base, channel: 'sms', address: channels.phone.replace(/\D/g, '') });
+  }
+
   /** Confirms a channel with its code: 5 tries, 15 minutes, compared in constant time. */
   async confirm(customerId: string, channel: Channel, code: string): Promise<SubscriptionView> {
     const now = this.clock.now();
@@ -175,9 +184,19 @@ export class NoticesService {
     if (invoice.issuedBy === 'reader') return;
     const now = this.clock.now();
     const facts: texts.InvoiceFacts = { invoiceNumber: invoice.invoiceNumber, kind: invoice.kind, amount: invoice.amount, dueDate: invoice.dueDate };
+    // An invoice fed after its due date (a backfill, old history) is not "news": reminders speak for it.
+    const pastDue = invoice.dueDate < warsawDate(now);
     for (const r of await new SubscriptionStore(trx).recipients(invoice.customerId, 'invoice_issued')) {
-      const logId = await logNotice(trx, { document: invoice.invoiceNumber, notice: 'invoice_issued', channel: r.channel, customerId: invoice.customerId, outcome: 'queued', at: now });
-      if (!logId) continue;
+      const logId = await logNotice(trx, {
+        document: invoice.invoiceNumber,
+        notice: 'invoice_issued',
+        channel: r.channel,
+        customerId: invoice.customerId,
+        outcome: pastDue ? 'dropped' : 'queued',
+        reason: pastDue ? 'past_due' : null,
+        at: now,
+      });
+      if (!logId || pastDue) continue;
       const outboxId =
         r.channel === 'email'
           ? await enqueueEmail(trx, { to: r.address, template: 'invoice_issued', ...texts.invoiceIssuedEmail(this.config.sender, facts) })
