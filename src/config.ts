@@ -88,6 +88,24 @@ const envSchema = z.object({
     .default(24 * 60),
   PAYMENT_SWEEP_SECONDS: positiveInt(86_400).default(60),
   PAYMENT_SWEEP_GRACE_MINUTES: positiveInt(24 * 60).default(15),
+  // Notices (SPEC 4.7): unset SMTP_URL / SMS_API_URL mean the bundled mocks, started by main.
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^/]+/.test(v), { message: 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.pl:587' })
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(200).default('PWiK Oświęcim IBOK <ibok@pwik.oswiecim.example>'),
+  SMS_API_URL: httpUrl.optional(),
+  SMS_API_TOKEN: z.string().min(1).optional(),
+  SMS_FROM: z.string().min(1).max(11).default('PWiK'),
+  NOTICE_SEND_HOUR: z
+    .string()
+    .regex(/^\d{1,2}$/, { message: 'must be a whole hour' })
+    .transform(Number)
+    .refine((n) => n >= 8 && n <= 20, { message: 'must be an hour between 8 and 20' })
+    .default(9),
+  // Where the bundled mail and SMS mocks listen when SMTP_URL / SMS_API_URL are unset (stable, so the demo inbox has one address).
+  MOCK_SMTP_PORT: positiveInt(65535).default(4025),
+  MOCK_INBOX_PORT: positiveInt(65535).default(4026),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -118,6 +136,17 @@ export interface Config {
   jwtSecret: string | undefined;
   logLevel: string;
   payments: { validMinutes: number; sweepSeconds: number; sweepGraceMinutes: number };
+  /** E-mail and SMS; undefined URLs mean the bundled mocks (main starts them). */
+  notices: {
+    smtpUrl: string | undefined;
+    mailFrom: string;
+    smsApiUrl: string | undefined;
+    smsApiToken: string | undefined;
+    smsFrom: string;
+    sendHour: number;
+    mockSmtpPort: number;
+    mockInboxPort: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -175,6 +204,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       validMinutes: e.PAYMENT_VALID_MINUTES,
       sweepSeconds: e.PAYMENT_SWEEP_SECONDS,
       sweepGraceMinutes: e.PAYMENT_SWEEP_GRACE_MINUTES,
+    },
+    notices: {
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.MAIL_FROM,
+      smsApiUrl: e.SMS_API_URL,
+      smsApiToken: e.SMS_API_TOKEN,
+      smsFrom: e.SMS_FROM,
+      sendHour: e.NOTICE_SEND_HOUR,
+      mockSmtpPort: e.MOCK_SMTP_PORT,
+      mockInboxPort: e.MOCK_INBOX_PORT,
     },
   };
 }

@@ -6,6 +6,7 @@ import type { Database } from './db/createDb.js';
 import { createDocumentsModule, type DocumentService } from './documents/index.js';
 import { createContractsModule, type ContractService } from './contracts/index.js';
 import { createMetersModule, type MeterService } from './meters/index.js';
+import { createNoticesModule, type NoticesService } from './notices/index.js';
 import { GatewayClient, loadMerchantKeys, type MerchantKeys } from './gateway/index.js';
 import { createCustomersModule, type CustomersService } from './customers/index.js';
 import { createInvoicesModule, type InvoicesService } from './invoices/index.js';
@@ -44,6 +45,8 @@ export interface Deps {
   contracts: ContractService;
   /** Meters and readings (src/meters). */
   meters: MeterService;
+  /** E-mail and SMS: the outbox, subscriptions, invoice notices and reminders (src/notices). */
+  notices: NoticesService;
   /** Every module, in the order built: app.ts mounts their routes, main.ts runs their jobs. */
   modules: AppModule[];
 }
@@ -76,6 +79,9 @@ export interface DepsOptions {
   gatewayUrl?: string;
   /** Per-request gateway timeout (5 s unless a test shortens it). */
   gatewayTimeoutMs?: number;
+  /** Where e-mail and SMS go when SMTP_URL / SMS_API_URL are unset (the bundled mocks, started by main or tests). */
+  smtpUrl?: string;
+  smsApiUrl?: string;
   /** Password-hash cost and concurrency (production defaults; tests pass a cheap cost). */
   passwordHashing?: PasswordHashingOptions;
 }
@@ -162,6 +168,18 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
   const documents = createDocumentsModule({ db: db.knex, clock });
   const contracts = createContractsModule({ db: db.knex, clock, documents: documents.service });
   const metersModule = createMetersModule({ db: db.knex, clock });
-  const modules: AppModule[] = [createOpsModule({ db: db.knex, metrics, metricsToken: config.metricsToken }), customersModule, invoicesModule, ledgerModule, authModule, paymentsModule, reconciliationModule, bankStatementsModule, documents, contracts, metersModule];
-  return { documents: documents.service, contracts: contracts.service, meters: metersModule.service, config, db, clock, logger, metrics, auth, customers, invoices, billing, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys, modules };
+  const noticesModule = createNoticesModule({
+    db: db.knex,
+    clock,
+    logger,
+    config: { sendHour: config.notices.sendHour, sender: { name: config.merchant.name, account: config.merchant.account, publicUrl: config.publicUrl } },
+    // Without any SMTP server or SMS API (a script, a test without mocks) messages wait in the outbox.
+    smtp: { url: config.notices.smtpUrl ?? options.smtpUrl ?? 'smtp://127.0.0.1:1', from: config.notices.mailFrom },
+    sms: { url: config.notices.smsApiUrl ?? options.smsApiUrl ?? 'http://127.0.0.1:1', token: config.notices.smsApiToken ?? 'mock-token', from: config.notices.smsFrom },
+    meters: (from, to) => metersModule.service.metersWithLegalisationEndingBetween(from, to),
+  });
+  // The invoice-issued notice is queued in the transaction that stores the invoice.
+  invoices.onIssued((trx, invoice) => noticesModule.service.invoiceIssued(trx, invoice));
+  const modules: AppModule[] = [createOpsModule({ db: db.knex, metrics, metricsToken: config.metricsToken }), customersModule, invoicesModule, ledgerModule, authModule, paymentsModule, reconciliationModule, bankStatementsModule, documents, contracts, metersModule, noticesModule];
+  return { notices: noticesModule.service, documents: documents.service, contracts: contracts.service, meters: metersModule.service, config, db, clock, logger, metrics, auth, customers, invoices, billing, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys, modules };
 }

@@ -6,8 +6,8 @@ import { DataDirLockedError, lockDataDir, type DataDirLock } from './db/dataDirL
 import { migrateLatest } from './db/migrate.js';
 import { createDeps, createLogger } from './deps.js';
 import { seedDemoData } from './demo/seedDemo.js';
-import { startPaymentSweep } from './payments/sweepJob.js';
-import { DAILY_CHECK_SECONDS, startDailyReconciliation, type ReconciliationModule } from './reconciliation/index.js';
+import { startJobRunner } from './jobs/index.js';
+import { startBundledMailMocks, type BundledMailMocks } from '../mocks/smtp/bundled.js';
 import { createMockGateway, type MockGateway } from '../mocks/paybynet/app.js';
 
 /** Process entry: config → lock → database (migrate) → app → listen; clean shutdown on SIGTERM. */
@@ -59,7 +59,12 @@ async function main(): Promise<void> {
     logger.warn({ gatewayUrl }, 'GATEWAY_URL is not set: using the bundled MOCK PayByNet gateway (no real money moves)');
   }
 
-  const deps = await createDeps(config, db, { logger, gatewayUrl });
+  // Without SMTP_URL / SMS_API_URL the demo inbox runs in this process: e-mails and SMS stay there.
+  let mailMocks: BundledMailMocks | undefined;
+  if (!config.notices.smtpUrl || !config.notices.smsApiUrl) {
+    mailMocks = await startBundledMailMocks({ smtpPort: config.notices.mockSmtpPort, inboxPort: config.notices.mockInboxPort, logger });
+  }
+  const deps = await createDeps(config, db, { logger, gatewayUrl, ...(mailMocks ? { smtpUrl: mailMocks.smtpUrl, smsApiUrl: mailMocks.smsApiUrl } : {}) });
   if (config.admin) {
     if (await deps.auth.ensureStaff(config.admin.login, config.admin.password, 'admin')) {
       logger.info({ login: config.admin.login }, 'admin login created from ADMIN_LOGIN');
@@ -81,14 +86,11 @@ async function main(): Promise<void> {
     'IBOK Payments is listening',
   );
 
-  const sweep = startPaymentSweep(deps.payments, config.payments.sweepSeconds * 1000, logger);
-  // Yesterday's reconciliation, once a day after 06:00 Warsaw time, by one instance of several.
-  // (Its JobDefinition is in the reconciliation module's `jobs`, for the job runner.)
-  const dailyReconciliation = startDailyReconciliation(
-    (deps.modules.find((m) => m.name === 'reconciliation') as ReconciliationModule).daily,
-    DAILY_CHECK_SECONDS * 1000,
-    logger,
-  );
+  // Every module's periodic work (outbox, reminders, payment sweep, daily reconciliation) on pg-boss.
+  const jobs = await startJobRunner({ knex: db.knex, jobs: deps.modules.flatMap((m) => m.jobs), logger });
+  // Reminders whose moment passed while the service was down go out now, not at the next cron tick.
+  await jobs.trigger('notices-reminders');
+  if (mailMocks) logger.warn({ inbox: mailMocks.inboxUrl }, `SMTP_URL / SMS_API_URL are not set: e-mails and SMS go to the demo inbox at ${mailMocks.inboxUrl}/`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -100,8 +102,8 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), 10_000);
     await closed;
     clearTimeout(force);
-    await sweep.stop();
-    await dailyReconciliation.stop();
+    await jobs.stop();
+    await mailMocks?.close();
     await mockGateway?.close();
     await db.close();
     lock?.release();

@@ -42,13 +42,16 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
     properties: [property, { id: 'P-0002', address: { street: 'ul. Słoneczna 4/7', postalCode: '32-600', city: 'Oświęcim' } }],
   });
 
+  // Notices by e-mail and SMS, confirmed: the demo inbox shows the invoice notices and reminders.
+  await deps.notices.seedConfirmedSubscription(customer.id, { email: 'jan.kowalski@example.com', phone: '48600100200' });
+
   const lines = (amount: string) => [
     { description: 'Dostawa wody', quantity: '9.000', unit: 'm3', unitPrice: '5.94', amount },
   ];
   const invoices = [
     { issue: -62, due: -48, amount: '53.46' }, // paid
     { issue: -33, due: -19, amount: '71.28' }, // overdue
-    { issue: -3, due: 11, amount: '65.34' }, // not yet due
+    { issue: -11, due: 3, amount: '65.34' }, // due in 3 days: its reminder goes to the demo inbox
   ];
   const numbers: string[] = [];
   for (const [i, inv] of invoices.entries()) {

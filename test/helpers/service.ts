@@ -11,6 +11,8 @@ import type { Database } from '../../src/db/createDb.js';
 import type { PasswordHashingOptions } from '../../src/auth/index.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { createMockGateway, type MockGateway } from '../../mocks/paybynet/app.js';
+import { createMockSms, type MockSms } from '../../mocks/sms/server.js';
+import { createMockSmtp, type MockSmtp } from '../../mocks/smtp/server.js';
 import { createTestDb } from './db.js';
 
 export const BILLING_TOKEN = 'test-billing-token-0123456789';
@@ -23,6 +25,9 @@ export interface TestService {
   db: Database;
   url: string;
   clock: ManualClock;
+  /** The SMTP mock e-mails go to (its `messages`, `faults`) and the SMS API mock. */
+  smtp: MockSmtp;
+  sms: MockSms;
   request(method: string, urlPath: string, options?: RequestOptions): Promise<TestResponse>;
   close(): Promise<void>;
 }
@@ -51,6 +56,8 @@ export async function startTestService(
     gateway?: MockGateway;
     gatewayTimeoutMs?: number;
     dataDir?: string;
+    /** Mail and SMS mocks shared by several instances (else each starts its own). */
+    mail?: { smtp: MockSmtp; sms: MockSms };
     /** Password hashing (cost, concurrency); tests hash cheaply (scrypt N=2^10) unless they say. */
     passwordHashing?: PasswordHashingOptions;
   } = {},
@@ -62,6 +69,9 @@ export async function startTestService(
     options.gateway ??
     createMockGateway({ clock, retryScale: 0.0005, merchantJwksCooldownMs: 0, notifyTimeoutMs: 10_000, logger });
   const gatewayUrl = gateway.url ?? (await gateway.listen(0, '127.0.0.1')).url;
+  const sms = options.mail?.sms ?? createMockSms();
+  const smtp = options.mail?.smtp ?? createMockSmtp({ sms });
+  if (!smtp.smtpUrl) await smtp.listen();
 
   // Listen first: the public URL (for notify_url and return pages) is the port the OS gives.
   let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
@@ -82,6 +92,8 @@ export async function startTestService(
     clock,
     logger,
     gatewayUrl,
+    smtpUrl: smtp.smtpUrl!,
+    smsApiUrl: `${smtp.inboxUrl!}/sms`,
     ...(options.gatewayTimeoutMs ? { gatewayTimeoutMs: options.gatewayTimeoutMs } : {}),
     passwordHashing: { scryptLogN: TEST_SCRYPT_LOG_N, ...options.passwordHashing },
   });
@@ -113,11 +125,14 @@ export async function startTestService(
     db,
     url,
     clock,
+    smtp,
+    sms,
     request,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!options.gateway) await gateway.close();
+      if (!options.mail) await smtp.close();
       if (!options.db) await db.close();
       if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
