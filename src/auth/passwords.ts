@@ -1,4 +1,5 @@
 import { randomBytes, randomInt, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /**
  * Passwords are hashed with scrypt (memory-hard, in Node's crypto). Production: N=2^15, r=8, p=1,
@@ -13,8 +14,12 @@ const KEY_LENGTH = 32;
 export interface PasswordHashingOptions {
   /** log2 of scrypt's N: 15 in production; tests pass a low value (10: about 2 ms a hash). */
   scryptLogN?: number;
-  /** Hashes computed at once. scrypt runs on libuv's thread pool (4 threads by default), which
-   * also verifies gateway signatures (WebCrypto) and reads files: two threads stay free for them. */
+  /**
+   * Hashes computed at once. scrypt runs on libuv's thread pool (4 threads by default), which
+   * also verifies gateway signatures (WebCrypto) and reads files, and each hash takes a whole
+   * core: by default one core less than the machine has (at least 1, at most 2), so the event
+   * loop and the pool always have room for the rest.
+   */
   concurrency?: number;
   /** Hashes allowed to wait for a slot; beyond it a request is refused at once (HashingBusyError). */
   maxQueue?: number;
@@ -37,6 +42,10 @@ class Limiter {
     private readonly maxQueue: number,
   ) {}
 
+  get capacity(): number {
+    return this.slots + this.maxQueue;
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.active >= this.slots) {
       if (this.waiting.length >= this.maxQueue) throw new HashingBusyError();
@@ -55,6 +64,10 @@ class Limiter {
   }
 }
 
+function defaultConcurrency(): number {
+  return Math.max(1, Math.min(2, availableParallelism() - 1));
+}
+
 function scryptAsync(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(password.normalize('NFC'), salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key)));
@@ -70,7 +83,12 @@ export class PasswordHasher {
   constructor(options: PasswordHashingOptions = {}) {
     this.logN = options.scryptLogN ?? PRODUCTION_SCRYPT_LOG_N;
     if (!Number.isInteger(this.logN) || this.logN < 1 || this.logN > 20) throw new Error(`scrypt log2(N) must be 1..20, not ${this.logN}`);
-    this.limiter = new Limiter(options.concurrency ?? 2, options.maxQueue ?? 32);
+    this.limiter = new Limiter(options.concurrency ?? defaultConcurrency(), options.maxQueue ?? 16);
+  }
+
+  /** Hashes running or waiting at most (the busy answer starts beyond it). */
+  get capacity(): number {
+    return this.limiter.capacity;
   }
 
   /** Throws HashingBusyError when the queue is full. */

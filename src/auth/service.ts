@@ -36,6 +36,9 @@ export type StaffRole = 'admin' | 'accounting';
 const INVALID = 'The login or password is incorrect.';
 
 export class AuthService {
+  /** Password checks (lookup and hash) under way, bounded by the hasher's capacity. */
+  private checksInFlight = 0;
+
   constructor(
     private readonly db: Knex,
     private readonly tokens: TokenService,
@@ -206,6 +209,13 @@ export class AuthService {
         { 'Retry-After': String(verdict.retryAfterSeconds) },
       );
     }
+    // Admission before the database: in a flood, a login that could not be hashed soon is
+    // refused at once instead of queueing a lookup on the database's connections.
+    if (this.checksInFlight >= this.hasher.capacity) {
+      verdict.release('aborted');
+      throw busy();
+    }
+    this.checksInFlight += 1;
     let outcome: AttemptOutcome = 'aborted';
     try {
       const found = await this.logins.findByLogin(login);
@@ -219,6 +229,7 @@ export class AuthService {
       throw err;
     } finally {
       // Busy or a database failure is no verdict on the password: it leaves the counts alone.
+      this.checksInFlight -= 1;
       verdict.release(outcome);
     }
   }
