@@ -129,6 +129,8 @@ interface ChainItem {
   given: boolean;
   /** Index in the request of the reading that created or changed this item. */
   incoming?: number;
+  /** The reading before the loaded part of the chain: compared with, never recomputed. */
+  anchor?: boolean;
   stored?: { value: string; consumption: string | null; given: boolean };
 }
 
@@ -150,7 +152,7 @@ interface ChainPlan {
   problem?: ChainProblem;
 }
 
-function planChain(existing: Reading[], incoming: IncomingReading[], options: { alwaysInsert?: boolean } = {}): ChainPlan {
+function planChain(existing: (Reading & { anchor?: boolean })[], incoming: IncomingReading[], options: { alwaysInsert?: boolean } = {}): ChainPlan {
   const chain: ChainItem[] = existing.map((r) => ({
     id: r.id,
     readOn: r.readOn,
@@ -159,6 +161,7 @@ function planChain(existing: Reading[], incoming: IncomingReading[], options: { 
     consumption: r.consumption === null ? null : new Decimal(r.consumption),
     given: r.consumptionGiven,
     stored: { value: r.value, consumption: r.consumption, given: r.consumptionGiven },
+    ...(r.anchor ? { anchor: true } : {}),
   }));
   let accepted = 0;
   let unchanged = 0;
@@ -199,7 +202,7 @@ function planChain(existing: Reading[], incoming: IncomingReading[], options: { 
   let previous: ChainItem | undefined;
   let problem: ChainProblem | undefined;
   for (const item of chain) {
-    if (!item.given) {
+    if (!item.given && !item.anchor) {
       const consumption = previous ? item.value.minus(previous.value) : null;
       if (consumption && consumption.isNegative() && !problem && previous) {
         // The reading that broke the order is the new one: this one, or the one before it.
@@ -311,7 +314,13 @@ export class MeterService {
         }
       });
       const meterIds = meters.map((m) => m.id);
-      const [existing, holders] = await Promise.all([store.readingsOf(meterIds), store.holdersOf(meterIds)]);
+      const earliest = new Map<string, string>();
+      for (const r of readings) {
+        const day = earliest.get(r.meterSerial);
+        if (!day || r.readOn < day) earliest.set(r.meterSerial, r.readOn);
+      }
+      const existing = await store.readingsFrom(meters.map((m) => ({ meterId: m.id, from: earliest.get(m.serialNumber)! })));
+      const holders = await store.holdersOf(meterIds);
       let accepted = 0;
       let unchanged = 0;
       const inserts: NewReading[] = [];
@@ -380,6 +389,17 @@ export class MeterService {
     return meters.map((m) => this.view(m, last.get(m.id) ?? null, today));
   }
 
+  /** The customer's meters grouped by the property's number (for `GET /api/me` and the dashboard). */
+  async metersByProperty(customerId: string): Promise<Map<string, MeterView[]>> {
+    const byProperty = new Map<string, MeterView[]>();
+    for (const m of await this.metersOfCustomer(customerId)) {
+      const list = byProperty.get(m.property.id) ?? [];
+      list.push(m);
+      byProperty.set(m.property.id, list);
+    }
+    return byProperty;
+  }
+
   /** One of the customer's meters; another customer's answers 404 like a missing one. */
   async meterOfCustomer(customerId: string, serial: string): Promise<MeterView> {
     const store = new MeterStore(this.db);
@@ -445,7 +465,7 @@ export class MeterService {
         }
         // Checked here for a clear answer; the unique indexes are what holds under concurrent posts.
         if (await store.hasCustomerReport(meter.id, today, readOn)) throw alreadyReported(serial, readOn);
-        const existing = await store.readingsOf([meter.id]);
+        const existing = await store.readingsFrom([{ meterId: meter.id, from: readOn }]);
         const value = new Decimal(input.value);
         const last = existing[existing.length - 1];
         if (last && value.lessThan(last.value)) {

@@ -245,11 +245,28 @@ export class MeterStore {
     }));
   }
 
-  /** Every reading of the meters, in the order consumption is computed: by date, then as they came. */
-  async readingsOf(meterIds: string[]): Promise<Reading[]> {
-    if (meterIds.length === 0) return [];
-    const rows = await this.db('meter_readings').whereIn('meter_id', meterIds).orderBy(['meter_id', 'read_on', 'id']);
-    return rows.map(mapReading);
+  /**
+   * The part of each meter's chain a change from `from` on can touch: its readings from that day,
+   * and the one reading before it (the anchor whose value the first of them is compared with).
+   * In the order consumption is computed: by date, then as they came.
+   */
+  async readingsFrom(starts: { meterId: string; from: string }[]): Promise<(Reading & { anchor: boolean })[]> {
+    if (starts.length === 0) return [];
+    const ids = starts.map((s) => s.meterId);
+    const days = starts.map((s) => s.from);
+    const { rows } = await this.db.raw(
+      `SELECT r.*, false AS anchor
+         FROM unnest(?::bigint[], ?::date[]) AS v(meter_id, from_day)
+         JOIN meter_readings r ON r.meter_id = v.meter_id AND r.read_on >= v.from_day
+       UNION ALL
+       SELECT p.*, true AS anchor
+         FROM unnest(?::bigint[], ?::date[]) AS v(meter_id, from_day)
+         CROSS JOIN LATERAL (SELECT * FROM meter_readings r WHERE r.meter_id = v.meter_id AND r.read_on < v.from_day
+                             ORDER BY r.read_on DESC, r.id DESC LIMIT 1) p
+       ORDER BY meter_id, read_on, id`,
+      [ids, days, ids, days],
+    );
+    return rows.map((r: { anchor: unknown }) => ({ ...mapReading(r), anchor: Boolean(r.anchor) }));
   }
 
   /** Whether the meter already has a customer's report made on `day` or dated `readOn`. */

@@ -582,3 +582,31 @@ describe('demo meters', () => {
     }
   });
 });
+
+describe('API description', () => {
+  it('describes every meters route in /openapi.json', async () => {
+    const res = await get('/openapi.json');
+    expect(res.status).toBe(200);
+    for (const path of [
+      '/api/billing/meters/{serialNumber}',
+      '/api/billing/readings',
+      '/api/billing/customer-readings',
+      '/api/meters',
+      '/api/meters/{serial}',
+      '/api/meters/{serial}/readings',
+      '/api/meters/{serial}/consumption',
+    ]) {
+      expect(Object.keys(res.body.paths), path).toContain(path);
+    }
+    expect(Object.keys(res.body.paths['/api/meters/{serial}/readings'])).toEqual(expect.arrayContaining(['get', 'post']));
+  });
+
+  it('groups the customer\'s meters by property for /api/me', async () => {
+    const c = await createCustomer(svc);
+    const serial = await meterWithReadings(c, []);
+    const customerId = String((await svc.db.knex('customers').where({ customer_number: c.customerNumber }).first()).id);
+    const grouped = await svc.deps.meters.metersByProperty(customerId);
+    expect([...grouped.keys()]).toEqual([c.propertyId]);
+    expect(grouped.get(c.propertyId)!.map((m) => m.serialNumber)).toEqual([serial]);
+  });
+});
