@@ -24,7 +24,7 @@ import { loadConfig } from '../src/config.js';
 import { createScratchSchemaDb } from '../src/db/scratchSchema.js';
 import { migrateLatest } from '../src/db/migrate.js';
 import { createDeps } from '../src/deps.js';
-import { previousDate } from '../src/reconciliation/dailyJob.js';
+import { previousDate } from '../src/reconciliation/index.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

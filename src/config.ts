@@ -42,6 +42,23 @@ const positiveInt = (max: number) =>
     .transform(Number)
     .refine((n) => n > 0 && n <= max, { message: `must be between 1 and ${max}` });
 
+/** Comma-separated NRB accounts (BANK_ACCOUNTS, GATEWAY_PAYOUT_ACCOUNTS). */
+const nrbList = z
+  .string()
+  .default('')
+  .transform((v, ctx) => {
+    const out: string[] = [];
+    for (const raw of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const parsed = nrb.safeParse(raw);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `"${raw}" is not a 26-digit NRB account number` });
+        return z.NEVER;
+      }
+      out.push(parsed.data);
+    }
+    return out;
+  });
+
 const envSchema = z.object({
   PORT: positiveInt(65535).default(3000),
   PUBLIC_URL: httpUrl.optional(),
@@ -54,21 +71,8 @@ const envSchema = z.object({
   MERCHANT_POSTCODE: z.string().default('32-600'),
   MERCHANT_CITY: z.string().default('Oświęcim'),
   MERCHANT_STREET: z.string().default('ul. Ks. Jana Skarbka 1'),
-  BANK_ACCOUNTS: z
-    .string()
-    .default('')
-    .transform((v, ctx) => {
-      const out: string[] = [];
-      for (const raw of v.split(',').map((s) => s.trim()).filter(Boolean)) {
-        const parsed = nrb.safeParse(raw);
-        if (!parsed.success) {
-          ctx.addIssue({ code: 'custom', message: `"${raw}" is not a 26-digit NRB account number` });
-          return z.NEVER;
-        }
-        out.push(parsed.data);
-      }
-      return out;
-    }),
+  BANK_ACCOUNTS: nrbList,
+  GATEWAY_PAYOUT_ACCOUNTS: nrbList,
   MERCHANT_KEY_FILE: z.string().min(1).optional(),
   BILLING_API_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   ADMIN_LOGIN: z.string().min(3).max(64).optional(),
@@ -126,6 +130,8 @@ export interface Config {
     keyFile: string | undefined;
   };
   bankAccounts: string[];
+  /** GATEWAY_PAYOUT_ACCOUNTS: the gateway's settlement accounts (empty: a payout is recognised from its title alone). */
+  gatewayPayoutAccounts: string[];
   billingApiToken: string | undefined;
   admin: { login: string; password: string } | undefined;
   demoData: boolean;
@@ -193,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keyFile: e.MERCHANT_KEY_FILE,
     },
     bankAccounts: e.BANK_ACCOUNTS,
+    gatewayPayoutAccounts: e.GATEWAY_PAYOUT_ACCOUNTS,
     billingApiToken: e.BILLING_API_TOKEN,
     admin: e.ADMIN_LOGIN && e.ADMIN_PASSWORD ? { login: e.ADMIN_LOGIN, password: e.ADMIN_PASSWORD } : undefined,
     demoData: e.DEMO_DATA ?? e.DATABASE_URL === undefined,

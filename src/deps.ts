@@ -160,7 +160,12 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     clock,
     logger: logger.child({ component: 'bank-statements' }),
     ledger,
-    settings: { merchantId: config.merchant.id, accounts: [config.merchant.account, ...config.bankAccounts] },
+    directory: { findByNumber: (db, n) => customers.findByNumber(db, n), invoicesByNumbers: (db, id, numbers) => invoices.invoicesByNumbers(db, id, numbers) },
+    settings: {
+      merchantId: config.merchant.id,
+      accounts: [config.merchant.account, ...config.bankAccounts],
+      payoutAccounts: config.gatewayPayoutAccounts,
+    },
     gatewayTotals: (dates) => reconciliationModule.service.gatewayTotals(dates),
   });
   const reconciliation = reconciliationModule.service;

@@ -26,18 +26,33 @@ export interface BankLineView {
   invoiceNumbers?: string[];
   customerNumber?: string | null;
   creditId?: string | null;
-  /** duplicate: the statement file that brought this line first. */
+  /** duplicate, conflict: the statement file that brought this reference first. */
   firstImportedIn?: string | null;
+  /** An unmatched or conflict line placed by accounting: to whom, by whom, when. */
+  assignment?: {
+    customerNumber: string | null;
+    invoiceNumbers: string[];
+    creditId: string | null;
+    assignedBy: string;
+    assignedAt: string;
+  };
   note: string | null;
 }
 
 export interface ImportView {
   statementId: string;
+  /** `importing` while a large file is taken in the background; `failed` says to send it again. */
+  status: 'importing' | 'complete' | 'failed';
+  error: string | null;
   importedAt: string;
   importedBy: string;
   charset: string;
   statements: StatementSummary[];
+  /** Credit lines in the file (the page below holds some of them). */
+  lineCount: number | null;
   lines: BankLineView[];
+  /** Pass as `cursor` for the next page of lines; null on the last one. */
+  nextCursor: string | null;
 }
 
 export function presentLine(l: LineRow, totals: Map<string, string>): BankLineView {
@@ -68,17 +83,30 @@ export function presentLine(l: LineRow, totals: Map<string, string>): BankLineVi
   } else if (l.invoiceNumbers) {
     view.invoiceNumbers = l.invoiceNumbers;
   }
-  if (l.classification === 'duplicate') view.firstImportedIn = l.duplicateOfImportId;
+  if (l.classification === 'duplicate' || l.classification === 'conflict') view.firstImportedIn = l.duplicateOfImportId;
+  if (l.assignedBy && l.assignedAt) {
+    view.assignment = {
+      customerNumber: l.assignedCustomerNumber,
+      invoiceNumbers: l.assignedInvoiceNumbers ?? [],
+      creditId: l.assignedCreditId,
+      assignedBy: l.assignedBy,
+      assignedAt: new Date(l.assignedAt).toISOString(),
+    };
+  }
   return view;
 }
 
-export function presentImport(row: ImportRow, lines: BankLineView[]): ImportView {
+export function presentImport(row: ImportRow, lines: BankLineView[], nextCursor: string | null): ImportView {
   return {
     statementId: row.id,
+    status: row.status,
+    error: row.error,
     importedAt: new Date(row.importedAt).toISOString(),
     importedBy: row.importedBy,
     charset: row.charset,
     statements: row.statements,
+    lineCount: row.lineCount,
     lines,
+    nextCursor,
   };
 }

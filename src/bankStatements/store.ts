@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/createDb.js';
 
-export type LineClassification = 'gateway_payout' | 'invoice_payment' | 'unmatched' | 'duplicate';
+export type LineClassification = 'gateway_payout' | 'invoice_payment' | 'unmatched' | 'duplicate' | 'conflict';
+export type ImportStatus = 'importing' | 'complete' | 'failed';
 
 export interface StatementSummary {
   reference: string;
@@ -20,6 +21,10 @@ export interface ImportRow {
   byteSize: number;
   charset: string;
   statements: StatementSummary[];
+  status: ImportStatus;
+  /** Credit lines of the file (null for imports made before it was recorded). */
+  lineCount: number | null;
+  error: string | null;
 }
 
 export interface NewLine {
@@ -48,6 +53,21 @@ export interface LineRow extends NewLine {
   id: string;
   customerNumber: string | null;
   duplicateOfImportId: string | null;
+  assignedBy: string | null;
+  assignedAt: Date | null;
+  assignedCustomerNumber: string | null;
+  assignedInvoiceNumbers: string[] | null;
+  assignedCreditId: string | null;
+}
+
+/** The line a bank reference was first imported as (what a later sighting is compared with). */
+export interface FirstLine {
+  id: string;
+  importId: string;
+  amount: string;
+  currency: string;
+  title: string;
+  counterpartyAccount: string | null;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -59,6 +79,9 @@ function mapImport(r: any): ImportRow {
     byteSize: Number(r.byte_size),
     charset: r.charset,
     statements: r.statements,
+    status: r.status,
+    lineCount: r.line_count === null || r.line_count === undefined ? null : Number(r.line_count),
+    error: r.error ?? null,
   };
 }
 
@@ -86,14 +109,45 @@ function mapLine(r: any): LineRow {
     note: r.note,
     customerNumber: r.customer_number ?? null,
     duplicateOfImportId: r.duplicate_of_import_id ?? null,
+    assignedBy: r.assigned_by ?? null,
+    assignedAt: r.assigned_at ?? null,
+    assignedCustomerNumber: r.assigned_customer_number ?? null,
+    assignedInvoiceNumbers: r.assigned_invoice_numbers ?? null,
+    assignedCreditId: r.assigned_credit_id === null || r.assigned_credit_id === undefined ? null : String(r.assigned_credit_id),
   };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-const LINE_SELECT = `SELECT l.*, c.customer_number, d.import_id AS duplicate_of_import_id
+// customers: the declared read model of the customer number (docs/architecture.md).
+const LINE_SELECT = `SELECT l.*, c.customer_number, a.customer_number AS assigned_customer_number, d.import_id AS duplicate_of_import_id
     FROM bank_statement_lines l
     LEFT JOIN customers c ON c.id = l.customer_id
+    LEFT JOIN customers a ON a.id = l.assigned_customer_id
     LEFT JOIN bank_statement_lines d ON d.id = l.duplicate_of`;
+
+function lineValues(line: NewLine) {
+  return {
+    import_id: line.importId,
+    position: line.position,
+    account: line.account,
+    line_key: line.lineKey,
+    reference: line.reference,
+    value_date: line.valueDate,
+    entry_date: line.entryDate,
+    amount: line.amount,
+    currency: line.currency,
+    title: line.title,
+    counterparty_name: line.counterpartyName,
+    counterparty_account: line.counterpartyAccount,
+    classification: line.classification,
+    settlement_date: line.settlementDate,
+    invoice_numbers: line.invoiceNumbers === null ? null : JSON.stringify(line.invoiceNumbers),
+    customer_id: line.customerId,
+    credit_id: line.creditId,
+    duplicate_of: line.duplicateOf,
+    note: line.note,
+  };
+}
 
 export class BankStatementStore {
   constructor(private readonly db: Queryable) {}
@@ -111,7 +165,7 @@ export class BankStatementStore {
     return rows.map((r) => ({ ...mapImport(r), lines: Number(r.lines) }));
   }
 
-  async insertImport(row: Omit<ImportRow, 'importedAt'> & { importedAt: Date }): Promise<void> {
+  async insertImport(row: Omit<ImportRow, 'error'>): Promise<void> {
     await this.db('bank_statement_imports').insert({
       id: row.id,
       imported_at: row.importedAt,
@@ -119,45 +173,72 @@ export class BankStatementStore {
       byte_size: row.byteSize,
       charset: row.charset,
       statements: JSON.stringify(row.statements),
+      status: row.status,
+      line_count: row.lineCount,
     });
   }
 
-  /** The line first imported under this key (never a duplicate). */
-  async lineByKey(lineKey: string): Promise<{ id: string; importId: string } | undefined> {
-    const row = await this.db('bank_statement_lines').where({ line_key: lineKey }).whereNot({ classification: 'duplicate' }).first('id', 'import_id');
-    return row ? { id: String(row.id), importId: row.import_id } : undefined;
+  async finishImport(id: string, status: ImportStatus, error: string | null): Promise<void> {
+    await this.db('bank_statement_imports').where({ id }).update({ status, error });
   }
 
-  async insertLine(line: NewLine): Promise<string> {
-    const rows = await this.db('bank_statement_lines')
-      .insert({
-        import_id: line.importId,
-        position: line.position,
-        account: line.account,
-        line_key: line.lineKey,
-        reference: line.reference,
-        value_date: line.valueDate,
-        entry_date: line.entryDate,
-        amount: line.amount,
-        currency: line.currency,
-        title: line.title,
-        counterparty_name: line.counterpartyName,
-        counterparty_account: line.counterpartyAccount,
-        classification: line.classification,
-        settlement_date: line.settlementDate,
-        invoice_numbers: line.invoiceNumbers === null ? null : JSON.stringify(line.invoiceNumbers),
-        customer_id: line.customerId,
-        credit_id: line.creditId,
-        duplicate_of: line.duplicateOf,
-        note: line.note,
-      })
-      .returning('id');
-    return String((rows[0] as { id: string }).id);
+  /** The highest position written of an import (0 when none): a resumed import goes on from there. */
+  async writtenPositions(importId: string): Promise<number> {
+    const row = await this.db('bank_statement_lines').where({ import_id: importId }).max<{ max: unknown }>('position as max').first();
+    return row?.max === null || row?.max === undefined ? 0 : Number(row.max);
   }
 
-  async linesOf(importId: string): Promise<LineRow[]> {
-    const { rows } = await this.db.raw<{ rows: unknown[] }>(`${LINE_SELECT} WHERE l.import_id = ? ORDER BY l.position`, [importId]);
+  /** The first line of each key (never a duplicate or a conflict), by key. */
+  async firstLinesByKeys(keys: string[]): Promise<Map<string, FirstLine>> {
+    if (keys.length === 0) return new Map();
+    const { rows } = await this.db.raw<{ rows: { id: string; import_id: string; line_key: string; amount: string; currency: string; title: string; counterparty_account: string | null }[] }>(
+      `SELECT id, import_id, line_key, amount, currency, title, counterparty_account FROM bank_statement_lines
+        WHERE line_key = ANY(?::text[]) AND classification NOT IN ('duplicate', 'conflict')`,
+      [keys],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.line_key,
+        { id: String(r.id), importId: r.import_id, amount: String(r.amount), currency: r.currency, title: r.title, counterpartyAccount: r.counterparty_account },
+      ]),
+    );
+  }
+
+  /** Inserts lines in one statement; answers the id of each by its key. */
+  async insertLines(lines: NewLine[]): Promise<Map<string, string>> {
+    if (lines.length === 0) return new Map();
+    const rows = await this.db('bank_statement_lines').insert(lines.map(lineValues)).returning(['id', 'line_key']);
+    return new Map((rows as { id: string; line_key: string }[]).map((r) => [r.line_key, String(r.id)]));
+  }
+
+  async linesOf(importId: string, page: { after: number; limit: number }): Promise<LineRow[]> {
+    const { rows } = await this.db.raw<{ rows: unknown[] }>(`${LINE_SELECT} WHERE l.import_id = ? AND l.position > ? ORDER BY l.position LIMIT ?`, [
+      importId,
+      page.after,
+      page.limit,
+    ]);
     return rows.map(mapLine);
+  }
+
+  async lineById(id: string): Promise<LineRow | undefined> {
+    const { rows } = await this.db.raw<{ rows: unknown[] }>(`${LINE_SELECT} WHERE l.id = ?`, [id]);
+    return rows[0] ? mapLine(rows[0]) : undefined;
+  }
+
+  /** The line, locked for the rest of the transaction (an assignment by hand). */
+  async lineForUpdate(id: string): Promise<LineRow | undefined> {
+    const row = await this.db('bank_statement_lines').where({ id }).forUpdate().first();
+    return row ? mapLine(row) : undefined;
+  }
+
+  async recordAssignment(id: string, a: { by: string; at: Date; customerId: string; invoiceNumbers: string[]; creditId: string }): Promise<void> {
+    await this.db('bank_statement_lines').where({ id }).update({
+      assigned_by: a.by,
+      assigned_at: a.at,
+      assigned_customer_id: a.customerId,
+      assigned_invoice_numbers: JSON.stringify(a.invoiceNumbers),
+      assigned_credit_id: a.creditId,
+    });
   }
 
   async lines(filter: { classification?: LineClassification | undefined; limit: number }): Promise<LineRow[]> {
@@ -174,16 +255,17 @@ export class BankStatementStore {
 
   /**
    * Invoices whose number (compared without regard to case, as banks upper-case titles) is one
-   * of `numbers`. Read-only use of the billing module's table: there is no lookup by number
-   * across customers in BillingService.
+   * of `numbers`, by upper-cased number. A declared read model of the invoices table
+   * (docs/architecture.md): matching a title needs a lookup by number across customers, a set
+   * operation per batch of lines.
    */
-  async invoicesByNumbers(numbers: string[]): Promise<{ id: string; invoiceNumber: string; customerId: string }[]> {
-    if (numbers.length === 0) return [];
+  async invoicesByNumbers(numbers: string[]): Promise<Map<string, { id: string; invoiceNumber: string; customerId: string }>> {
+    if (numbers.length === 0) return new Map();
     const { rows } = await this.db.raw<{ rows: { id: string; invoice_number: string; customer_id: string }[] }>(
       'SELECT id, invoice_number, customer_id FROM invoices WHERE upper(invoice_number) = ANY(?::text[]) ORDER BY due_date, id',
       [numbers.map((n) => n.toUpperCase())],
     );
-    return rows.map((r) => ({ id: String(r.id), invoiceNumber: r.invoice_number, customerId: String(r.customer_id) }));
+    return new Map(rows.map((r) => [r.invoice_number.toUpperCase(), { id: String(r.id), invoiceNumber: r.invoice_number, customerId: String(r.customer_id) }]));
   }
 
   /** Bank payouts of the gateway seen on imported statements for a settlement date. */

@@ -19,3 +19,12 @@ export class StatementFormatError extends Error {
     );
   }
 }
+
+/**
+ * The file ends before its last statement does: a field opened and not finished, no closing
+ * balance and no end line, or a SWIFT envelope begun and not ended. Nothing of it may be kept:
+ * its last line may carry a cut title or amount (SPEC 4.5).
+ */
+export class StatementTruncatedError extends StatementFormatError {
+  override name = 'StatementTruncatedError';
+}

@@ -36,7 +36,7 @@ import { createHash } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import { formatMoney } from '../../money.js';
 import { normaliseAccount } from './account.js';
-import { StatementFormatError } from './formatError.js';
+import { StatementFormatError, StatementTruncatedError } from './formatError.js';
 import { parseNarrative, type Narrative } from './narrative.js';
 import type { Balance, BankStatement, StatementLine } from './types.js';
 
@@ -126,8 +126,9 @@ function parseAmount(s: string, line: number, tag: string): string {
     }
     frac = frac.slice(0, 2);
   }
-  if (whole.replace(/^0+/, '').length > 15) {
-    throw new StatementFormatError(`amount "${s}" is too large`, line, fieldName(tag));
+  // numeric(14,2): at most 12 digits before the decimal point (SPEC 4.6: every accepted amount fits).
+  if (whole.replace(/^0+/, '').length > 12) {
+    throw new StatementFormatError(`amount "${s}" is too large (at most 12 digits before the decimal separator)`, line, fieldName(tag));
   }
   return formatMoney(new Decimal(`${whole}.${frac.padEnd(2, '0')}`));
 }
@@ -221,33 +222,54 @@ function parse61(field: RawField): ParsedLine61 {
 // ---------------------------------------------------------------------------------------------
 // tokenising
 
+/** Lines handled between two yields of the parser (so a big file never holds the event loop long). */
+const STEP_LINES = 2000;
+
+interface Tokens {
+  statements: RawField[][];
+  /** The last statement ended with a '-' line or the end of its SWIFT block 4. */
+  lastEnded: boolean;
+  /** A SWIFT block 4 was begun and its '-}' never came. */
+  envelopeOpen: boolean;
+  lineCount: number;
+}
+
 /** Splits the text into statements, each a list of fields; refuses text that is not MT940. */
-function tokenise(text: string): RawField[][] {
+function* tokenise(text: string): Generator<void, Tokens> {
   const statements: RawField[][] = [];
   let current: RawField[] | undefined;
   let lastField: RawField | undefined;
+  let lastEnded = false;
+  let envelopeOpen = false;
 
   const close = (): void => {
+    if (current !== undefined) lastEnded = true;
     current = undefined;
     lastField = undefined;
   };
 
   const lines = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
   for (let i = 0; i < lines.length; i += 1) {
+    if (i % STEP_LINES === STEP_LINES - 1) yield;
     const lineNo = i + 1;
     let line = (lines[i] ?? '').replace(/^[\x01\x03]+/, '').replace(/[\x01\x03]+(\s*)$/, '$1');
+    // PostgreSQL cannot store a NUL, and no bank writes one into a statement.
+    if (line.includes('\u0000')) throw new StatementFormatError('the file holds a NUL byte', lineNo);
 
     // the end of a statement ('-'), of a SWIFT block 4 ('-}'), possibly with the next message on the same line
     if (line.trim() === '-' || line.startsWith('-}')) {
       close();
+      if (line.startsWith('-}')) envelopeOpen = false;
       const next = line.indexOf('{4:');
       if (next < 0) continue;
+      envelopeOpen = true;
       line = line.slice(next + 3);
       if (line.trim() === '') continue;
     } else if (line.startsWith('{')) {
       const block4 = line.indexOf('{4:');
       if (block4 >= 0) {
         close();
+        envelopeOpen = true;
         line = line.slice(block4 + 3);
         if (line.trim() === '') continue;
       } else if (/^\{[1-5]:/.test(line)) {
@@ -262,6 +284,7 @@ function tokenise(text: string): RawField[][] {
       const field: RawField = { tag, line: lineNo, lines: [line.slice(tag.length + 2)] };
       if (tag === '20') {
         current = [];
+        lastEnded = false;
         statements.push(current);
       } else if (current === undefined) {
         throw new StatementFormatError(
@@ -284,7 +307,7 @@ function tokenise(text: string): RawField[][] {
     const shown = line.length > 40 ? `${line.slice(0, 40)}...` : line;
     throw new StatementFormatError(`not an MT940 field or continuation line: "${shown}"`, lineNo);
   }
-  return statements;
+  return { statements, lastEnded, envelopeOpen, lineCount: lines.length };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,7 +323,7 @@ function generatedReference(parts: readonly string[]): string {
   return `GEN-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16).toUpperCase()}`;
 }
 
-function buildStatement(fields: RawField[], options: Required<ParseOptions>): BankStatement {
+function* buildStatement(fields: RawField[], options: Required<ParseOptions>): Generator<void, BankStatement> {
   const head = fields[0];
   if (head === undefined || head.tag !== '20') throw new StatementFormatError('a statement must start with :20:');
   const reference = head.lines.join('').trim();
@@ -375,7 +398,9 @@ function buildStatement(fields: RawField[], options: Required<ParseOptions>): Ba
   }
 
   const seen = new Map<string, number>();
-  const lines: StatementLine[] = pending.map(({ field, parsed, narrativeLines }) => {
+  const lines: StatementLine[] = [];
+  for (const [k, { field, parsed, narrativeLines }] of pending.entries()) {
+    if (k % STEP_LINES === STEP_LINES - 1) yield;
     const narrative: Narrative =
       narrativeLines === undefined
         ? { raw86: '', transactionCode: '', title: '', details: {} }
@@ -427,8 +452,8 @@ function buildStatement(fields: RawField[], options: Required<ParseOptions>): Ba
     if (narrative.counterpartyName !== undefined) line.counterpartyName = narrative.counterpartyName;
     if (narrative.counterpartyAccount !== undefined) line.counterpartyAccount = narrative.counterpartyAccount;
     if (narrative.transactionNumber !== undefined) line.transactionNumber = narrative.transactionNumber;
-    return line;
-  });
+    lines.push(line);
+  }
 
   if (closing !== undefined && options.verifyBalances) {
     let expected = new Decimal(openingBalance.amount);
@@ -457,14 +482,62 @@ function buildStatement(fields: RawField[], options: Required<ParseOptions>): Ba
   return statement;
 }
 
-/**
- * Parses the (decoded, see decodeStatement) text of an MT940 file into its statements, in file
- * order. Throws StatementFormatError for anything malformed; never returns an empty list.
- */
-export function parseMt940(text: string, options: ParseOptions = {}): BankStatement[] {
+function hasClosingBalance(fields: RawField[]): boolean {
+  return fields.some((f) => f.tag === '62F' || f.tag === '62M');
+}
+
+function* parseSteps(text: string, options: ParseOptions): Generator<void, BankStatement[]> {
   if (typeof text !== 'string') throw new StatementFormatError('the statement is not text');
   const opts: Required<ParseOptions> = { verifyBalances: options.verifyBalances ?? true };
-  const groups = tokenise(text);
+  const tokens = yield* tokenise(text);
+  const groups = tokens.statements;
   if (groups.length === 0) throw new StatementFormatError('no MT940 statement found (no :20: field)');
-  return groups.map((fields) => buildStatement(fields, opts));
+  const statements: BankStatement[] = [];
+  for (const [i, fields] of groups.entries()) {
+    try {
+      statements.push(yield* buildStatement(fields, opts));
+    } catch (err) {
+      // A closing balance that does not parse or add up, at the very end of a file without its
+      // end line, is a cut file rather than a bad one.
+      if (err instanceof StatementFormatError && i === groups.length - 1 && (!tokens.lastEnded || tokens.envelopeOpen)) {
+        throw new StatementTruncatedError(`the file ends without the end line "-" of its last statement, and ${err.message}`);
+      }
+      throw err;
+    }
+  }
+  if (tokens.envelopeOpen) {
+    throw new StatementTruncatedError('the file ends inside a SWIFT envelope: its end "-}" is missing, so the file was cut short');
+  }
+  // A statement ends with a '-' line, and where the bank writes one, a closing balance; the last
+  // statement of a cut file has neither.
+  if (!tokens.lastEnded && !hasClosingBalance(groups[groups.length - 1]!)) {
+    throw new StatementTruncatedError(
+      'the last statement ends without a closing balance (:62F:) and without its end line "-", so the file was cut short',
+      tokens.lineCount,
+    );
+  }
+  return statements;
+}
+
+/**
+ * Parses the (decoded, see decodeStatement) text of an MT940 file into its statements, in file
+ * order. Throws StatementFormatError for anything malformed (StatementTruncatedError for a file
+ * cut short); never returns an empty list.
+ */
+export function parseMt940(text: string, options: ParseOptions = {}): BankStatement[] {
+  const steps = parseSteps(text, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** parseMt940, giving the event loop a turn every few thousand lines (for files of megabytes). */
+export async function parseMt940Async(text: string, options: ParseOptions = {}): Promise<BankStatement[]> {
+  const steps = parseSteps(text, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
