@@ -10,9 +10,7 @@ export { PaymentService, transferTitle } from './service.js';
 export type { BillingPort, GatewayPort, LedgerPort, OrderResult, PaymentSettings, PaymentView, ReturnView, StatusCause } from './service.js';
 export type { HistoryEntry, PaymentOrder, PaymentStatus } from './store.js';
 export { PAYMENT_STATUSES } from './store.js';
-export { PAYMENT_STATUS_LABELS, HTML_SECURITY_HEADERS, renderReturnPage, renderNotFoundPage } from './presenters.js';
 export { paymentErrors } from './errors.js';
-export { startPaymentSweep } from './jobs.js';
 
 export interface PaymentsModuleDeps {
   db: Knex;

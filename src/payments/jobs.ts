@@ -18,29 +18,3 @@ export function paymentJobs(payments: PaymentService, options: { sweepSeconds: n
     },
   ];
 }
-
-/**
- * Runs one job on an interval, never overlapping itself. Stands in until the shared job runner
- * takes over the modules' jobs (main.ts).
- */
-export function startPaymentSweep(job: JobDefinition, logger: Logger): { stop(): Promise<void> } {
-  if (!('everySeconds' in job.schedule)) throw new Error(`${job.name}: only interval schedules are run here`);
-  let running: Promise<void> | undefined;
-  const tick = () => {
-    if (running) return;
-    running = job
-      .run()
-      .catch((err: unknown) => logger.warn({ job: job.name, err: (err as Error).message }, 'job failed; will retry'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(tick, job.schedule.everySeconds * 1000);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
-}

@@ -3,7 +3,7 @@ import { readRawBody } from '../http/middleware/body.js';
 import { commonErrors } from '../errors.js';
 import { GatewayError, InvalidNotificationError, type GatewayNotification } from '../gateway/index.js';
 import { paymentErrors } from './errors.js';
-import { HTML_SECURITY_HEADERS, presentFlagged, presentHistory, presentPayment, renderNotFoundPage, renderReturnPage } from './presenters.js';
+import { presentFlagged, presentHistory, presentPayment } from './presenters.js';
 import {
   createPaymentBody,
   createPaymentHeaders,
@@ -13,7 +13,6 @@ import {
   paymentIdParams,
   paymentSchema,
   paymentWithHistorySchema,
-  returnPageParams,
 } from './schema.js';
 import type { PaymentService } from './service.js';
 
@@ -29,7 +28,6 @@ function customerOf(user: { customerId: string | null }): string {
 }
 
 const NOTIFICATION_LIMIT = 64 * 1024;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function paymentRoutes(deps: { payments: PaymentService; verifier: NotificationVerifier; merchantJwks: () => unknown }): RouteDefinition[] {
   const { payments } = deps;
@@ -90,32 +88,6 @@ export function paymentRoutes(deps: { payments: PaymentService; verifier: Notifi
       responses: { 200: { description: 'The order after the gateway answered: status cancelled, or completed.', schema: paymentSchema } },
       errors: ['payment_not_cancellable', 'request_in_progress', 'gateway_unavailable', 'gateway_timeout'],
       handler: async (_ctx, { params, user }) => presentPayment(await payments.cancel(customerOf(user), params.id)),
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/payments/:id/return',
-      tag: 'payments',
-      summary: 'The page the gateway sends the browser back to (HTML, Polish)',
-      description: 'Shows what the service knows (asking the gateway while pending, at most once per order every 5 s). Without the customer session only the status.',
-      access: 'public',
-      params: returnPageParams,
-      responses: {
-        200: { description: 'The payment status page.', contentType: 'text/html' },
-        404: { description: 'No such payment (an HTML page).', contentType: 'text/html' },
-      },
-      handler: async (ctx, { params }) => {
-        for (const [name, value] of Object.entries(HTML_SECURITY_HEADERS)) ctx.set(name, value);
-        ctx.type = 'text/html; charset=utf-8';
-        // The customer's web session reaches this page once the web pages exist (src/web).
-        const view = UUID.test(params.id) ? await payments.returnView(params.id.toLowerCase(), undefined) : undefined;
-        if (!view) {
-          ctx.status = 404;
-          ctx.body = renderNotFoundPage();
-          return;
-        }
-        ctx.status = 200;
-        ctx.body = renderReturnPage(view);
-      },
     }),
     defineRoute({
       method: 'post',

@@ -22,9 +22,6 @@ export const paymentIdParams = z.object({
   id: z.uuid({ message: 'must be a payment id (UUID)' }),
 });
 
-/** The return page takes any short id: a malformed one gets the Polish not-found page, not JSON. */
-export const returnPageParams = z.object({ id: z.string().max(100) });
-
 const paymentStatus = z.enum(PAYMENT_STATUSES as [string, ...string[]]);
 const instant = z.string().meta({ description: 'ISO 8601 instant' });
 
