@@ -446,6 +446,17 @@ describe('customer: reporting a reading', () => {
     expect(stored).toHaveLength(1);
   });
 
+  it('the database itself refuses a second customer report of a meter on one day, whatever its date', async () => {
+    const c = await createCustomer(svc);
+    const serial = await meterWithReadings(c, [['2026-11-15', '10']]);
+    expect((await report(serial, { value: '11', readOn: '2026-11-19' }, c.token)).status).toBe(201);
+    const first = await svc.db.knex('meter_readings as r').join('meters as m', 'm.id', 'r.meter_id').where({ 'm.serial_number': serial, 'r.source': 'customer' }).first('r.*');
+    // Past the service's own check: straight into the table, as a racing request would.
+    const second = { ...first, id: undefined, read_on: '2026-11-20', value: '12' };
+    delete second.id;
+    await expect(svc.db.knex('meter_readings').insert(second)).rejects.toMatchObject({ code: '23505', constraint: 'meter_readings_one_report_a_day' });
+  });
+
   it('refuses each rule with its own code: below the last, over 50 m³ a day, in the future, over 7 days back, removed meter', async () => {
     const c = await createCustomer(svc);
     const serial = await meterWithReadings(c, [
