@@ -16,3 +16,4 @@ export function createContractsModule(deps: { db: Knex; clock: Clock; documents:
   const service = new ContractService(deps.db, deps.clock, deps.documents);
   return { name: 'contracts', service, routes: contractRoutes(service), jobs: [] };
 }
+export { seedDemoContracts } from './demo.js';

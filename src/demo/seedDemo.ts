@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { warsawDate } from '../clock.js';
 import type { Deps } from '../deps.js';
 import { seedDemoMeters } from '../meters/index.js';
+import { seedDemoDocuments } from '../documents/index.js';
+import { seedDemoContracts } from '../contracts/index.js';
 
 export const DEMO_CUSTOMER = {
   customerNumber: '100200',
@@ -94,6 +96,8 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
     for (const staff of DEMO_STAFF) await deps.auth.ensureStaff(staff.login, staff.password, staff.role);
   }
   await seedDemoMeters(deps.meters, deps.clock, { customerNumber: DEMO_CUSTOMER.customerNumber, mainPropertyId: property.id, secondPropertyId: 'P-0002' });
+  await seedDemoDocuments(deps.documents, DEMO_CUSTOMER.customerNumber);
+  await seedDemoContracts(deps.contracts, deps.documents, { customerNumber: DEMO_CUSTOMER.customerNumber, customerName: customer.name, mainPropertyId: property.id, secondPropertyId: 'P-0002' });
   logger.info({ login: DEMO_CUSTOMER.login, invoices: numbers }, 'demo data seeded');
   return true;
 }

@@ -16,3 +16,4 @@ export function createDocumentsModule(deps: { db: Knex; clock: Clock }): AppModu
   const service = new DocumentService(deps.db, deps.clock);
   return { name: 'documents', service, routes: documentRoutes(service), jobs: [] };
 }
+export { renderSimplePdf, seedDemoDocuments } from './demo.js';
