@@ -92,6 +92,15 @@ export class ContractService {
     return new ContractStore(this.db).ofCustomer(customerId);
   }
 
+  /** The customer's contracts by property number (for `GET /api/me`, which lists them under each property). */
+  async contractsByProperty(customerId: string): Promise<Map<string, Contract[]>> {
+    const byProperty = new Map<string, Contract[]>();
+    for (const c of await this.contractsOfCustomer(customerId)) {
+      byProperty.set(c.propertyNumber, [...(byProperty.get(c.propertyNumber) ?? []), c]);
+    }
+    return byProperty;
+  }
+
   /** One of the customer's contracts; another customer's answers 404 like a missing one. */
   async contractOfCustomer(customerId: string, contractNumber: string): Promise<Contract> {
     const contract = await new ContractStore(this.db).ofCustomerByNumber(customerId, contractNumber);

@@ -202,5 +202,7 @@ describe('contracts: customers', () => {
     const contracts = await svc.deps.contracts.contractsOfCustomer(String(row.id));
     expect(contracts).toHaveLength(1);
     expect(contracts[0]).toMatchObject({ propertyNumber: c.propertyId, status: 'active' });
+    const byProperty = await svc.deps.contracts.contractsByProperty(String(row.id));
+    expect([...byProperty.keys()]).toEqual([c.propertyId]);
   });
 });
