@@ -10,6 +10,7 @@ import { registerAccountPages } from './pages/account.js';
 import { registerAuthPages } from './pages/auth.js';
 import { registerContractAndDocumentPages } from './pages/contracts.js';
 import { registerMeterPages } from './pages/meters.js';
+import { registerNoticePages } from './pages/notices.js';
 import { registerPublicPages } from './pages/public.js';
 import { CONTRAST_COOKIE, render, sourceDir } from './render.js';
 import { fallbackHtmlHeaders, pageSecurityHeaders } from './security.js';
@@ -199,6 +200,7 @@ export function webPages(app: Koa, deps: Deps): Middleware {
   registerPublicPages(router, pageDeps);
   registerMeterPages(router, pageDeps);
   registerContractAndDocumentPages(router, pageDeps);
+  registerNoticePages(router, pageDeps);
 
   const routes = router.routes();
   const fallback = fallbackHtmlHeaders();

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.js';
+import { InvoicePdf, isPdfAvailable } from '../invoices/index.js';
 import type { WebUser } from './state.js';
 
 /**
@@ -7,6 +8,8 @@ import type { WebUser } from './state.js';
  */
 export function webServices(deps: Deps) {
   const { auth, customers, invoices, ledger, payments } = deps;
+  // The same PDF the API serves (GET /api/invoices/{number}/pdf), built from the same services.
+  const invoicePdf = new InvoicePdf(invoices, customers, deps.config.merchant);
   return {
     today: () => ledger.today(),
 
@@ -25,6 +28,9 @@ export function webServices(deps: Deps) {
       (await deps.meters.metersOfCustomer(customerId, { status: 'active' })).filter((m) => m.legalisationWarning),
     /** One invoice of the customer with what is paid and outstanding; undefined for another's too. */
     invoice: (customerId: string, number: string) => invoices.forCustomer(customerId, number),
+    pdfAvailable: isPdfAvailable,
+    /** The invoice as a PDF (404 for another's; 404 pdf_not_available before 2014-06-01). */
+    invoicePdf: (customerId: string, number: string) => invoicePdf.forCustomer(customerId, number),
 
     createPayment: async (customerId: string, idempotencyKey: string, invoiceNumbers: string[]) =>
       (await payments.createOrder(customerId, idempotencyKey, invoiceNumbers)).view,

@@ -182,6 +182,11 @@ describe('the customer office in a browser', () => {
     // The invoice page shows it paid; the return page without the session shows the status only.
     await page.goto(`${svc.url}/faktury/${encodeURIComponent(c.numbers[0]!)}`);
     expect(await page.locator('main').innerText()).toContain('zapłacona');
+    const pdfLink = page.getByRole('link', { name: `Pobierz fakturę ${c.numbers[0]} w formacie PDF` });
+    const pdf = await page.request.get(new URL((await pdfLink.getAttribute('href'))!, svc.url).toString());
+    expect(pdf.status()).toBe(200);
+    expect(pdf.headers()['content-type']).toBe('application/pdf');
+    expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
     await checkPage(page, '09-faktura');
     const returnUrl = (await context.pages()[0]!.url());
     const anonymous = await newContext(browser);

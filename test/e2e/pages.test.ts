@@ -153,4 +153,36 @@ describe('meters, contracts and documents in the browser', () => {
     expect(foreignScan.status()).toBe(404);
     await context.close();
   });
+
+  it('subscribes to e-mail notices and confirms the code that was sent', async () => {
+    const c = await customerWithEverything();
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await logIn(page, svc.url, c.login, c.password);
+    await page.getByRole('link', { name: 'Powiadomienia' }).click();
+    await checkPage(page, '26-powiadomienia');
+    await page.getByLabel('Wysyłaj powiadomienia e-mailem').check();
+    await page.getByLabel('Adres e-mail').fill(`${c.customerNumber}@example.com`);
+    await page.getByRole('button', { name: 'Zapisz' }).click();
+    // Without the terms nothing is saved.
+    expect(await page.locator('#acceptTerms-err').innerText()).toContain('regulamin');
+    await page.getByLabel('Akceptuję regulamin usługi informacyjnej SMS/e-mail').check();
+    await page.getByRole('button', { name: 'Zapisz' }).click();
+    await page.waitForSelector('.notice-ok');
+    expect(await page.locator('.notice-ok').innerText()).toContain('kod potwierdzający');
+    await checkPage(page, '27-powiadomienia-kod');
+
+    await page.getByLabel('Kod potwierdzający').fill('000000');
+    await page.getByRole('button', { name: 'Potwierdź' }).click();
+    expect(await page.locator('#code-email-err').innerText()).toContain('nie zgadza');
+    // The code as the e-mail in the outbox carries it.
+    const mail = await svc.db.knex('outbox_messages').where({ recipient: `${c.customerNumber.toLowerCase()}@example.com`, template: 'subscription_code' }).first();
+    const code = /(\d{6})/.exec(String(mail.body))![1]!;
+    await page.getByLabel('Kod potwierdzający').fill(code);
+    await page.getByRole('button', { name: 'Potwierdź' }).click();
+    await page.waitForSelector('.notice-ok');
+    expect(await page.locator('.notice-ok').innerText()).toContain('potwierdzony');
+    expect(await page.locator('legend').first().innerText()).toContain('potwierdzony');
+    await context.close();
+  });
 });

@@ -3,6 +3,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
+import { contentDisposition } from '../../documents/index.js';
 import { AppError } from '../../errors.js';
 import { customerOnly, type PageDeps } from '../index.js';
 import { render } from '../render.js';
@@ -180,9 +181,28 @@ export function registerAccountPages(router: Router, { services }: PageDeps): vo
       status: found.status,
       paymentDate: found.paymentDate,
       pendingPaymentId: found.pendingPaymentId,
-      pdfUrl: null,
+      pdfUrl: services.pdfAvailable(found) ? `/faktury/${encodeURIComponent(found.invoiceNumber)}/pdf` : null,
       idempotencyKey: randomUUID(),
     });
+  });
+
+  router.get('/faktury/:number/pdf', async (ctx) => {
+    const who = customerOnly(ctx);
+    if (!who) return;
+    const number = invoiceNumberParam.safeParse(ctx.params.number);
+    if (!number.success) throw new WebError(404, 'Nie znaleziono takiej faktury na Twoim koncie.');
+    try {
+      const { fileName, pdf } = await services.invoicePdf(who.customerId, number.data);
+      ctx.type = 'application/pdf';
+      ctx.set('Content-Disposition', contentDisposition(fileName));
+      ctx.body = pdf;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'pdf_not_available') {
+        throw new WebError(404, 'Faktury wystawione przed 1 czerwca 2014 r. nie są dostępne w formacie PDF. O kopię poproś biuro obsługi klienta.');
+      }
+      if (err instanceof AppError && err.status === 404) throw new WebError(404, 'Nie znaleziono takiej faktury na Twoim koncie.');
+      throw err;
+    }
   });
 
   router.get('/ustawienia', async (ctx) => {
