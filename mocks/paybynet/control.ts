@@ -30,7 +30,7 @@ const completeSchema = z
   .object({
     paidAt: z.string().refine(isValidInstant).optional(),
     settlementDate: z.string().refine(isValidCalendarDate).optional(),
-    status: z.union([z.literal(2203), z.literal(2303)]).optional(),
+    status: z.union([z.literal(GatewayStatus.COMPLETED), z.literal(GatewayStatus.COMPLETED_BY_BANK)]).optional(),
     transAmount: z.string().optional(),
     currency: z.string().optional(),
     notify: z.boolean().optional(),

@@ -4,6 +4,7 @@
  * Uses jose's remote JWKS set, independent of the merchant-side code in src/gateway.
  */
 import { compactVerify, createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors } from 'jose';
+import { JWS_ALG } from '../../src/gateway/jws.js';
 import { MockHttpError } from './http.js';
 
 export interface VerifiedMerchantJws {
@@ -53,14 +54,14 @@ export class MerchantKeyDirectory {
     } catch {
       throw new MockHttpError(401, 'malformed_jws', 'not a JWS in compact serialisation');
     }
-    if (header.alg !== 'ES256') throw new MockHttpError(401, 'unsupported_alg', 'only ES256 is accepted');
+    if (header.alg !== JWS_ALG) throw new MockHttpError(401, 'unsupported_alg', 'only ES256 is accepted');
     if (typeof header.kid !== 'string' || header.kid === '') throw new MockHttpError(401, 'missing_kid', 'the JWS header has no kid');
     if (header.crit !== undefined || header.b64 !== undefined) throw new MockHttpError(401, 'malformed_jws', 'crit/b64 are not accepted');
     if (!acceptTyp(header.typ)) throw new MockHttpError(401, 'wrong_type', `typ ${String(header.typ)} is not accepted here`);
 
     let payloadBytes: Uint8Array;
     try {
-      ({ payload: payloadBytes } = await compactVerify(token, this.setFor(jwksUrl), { algorithms: ['ES256'] }));
+      ({ payload: payloadBytes } = await compactVerify(token, this.setFor(jwksUrl), { algorithms: [JWS_ALG] }));
     } catch (err) {
       if (err instanceof joseErrors.JWKSNoMatchingKey) throw new MockHttpError(401, 'unknown_kid', 'no merchant key with this kid');
       if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new MockHttpError(401, 'bad_signature', 'the signature does not verify');

@@ -1,6 +1,10 @@
 /** Signing helpers only the gateway side needs (the merchant verifies; see src/gateway/jws.ts). */
 import { createSign, type KeyObject } from 'node:crypto';
-import { Base64UrlStreamEncoder, JWS_ALG, encodeProtectedHeader } from '../../src/gateway/jws.js';
+import { Base64UrlStreamEncoder, JWS_ALG, type JwsHeader } from '../../src/gateway/jws.js';
+
+function encodeProtectedHeader(header: JwsHeader): string {
+  return Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
+}
 
 /** The signing twin of the merchant's DetachedJwsVerifier: signs a settlement report as it streams. */
 export class DetachedJwsSigner {

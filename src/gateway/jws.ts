@@ -51,10 +51,6 @@ export class Base64UrlStreamEncoder {
   }
 }
 
-export function encodeProtectedHeader(header: JwsHeader): string {
-  return Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
-}
-
 /** Signs a JSON payload as an ES256 compact JWS. */
 export async function signCompactJws(
   payload: Record<string, unknown>,

@@ -187,6 +187,10 @@ describe('verifyNotification refuses (401 reasons)', () => {
     // The same unknown kid again soon after does not refetch (rate limit).
     expect(await refusal(forged, client)).toBe('unknown_kid');
     expect(client.gatewayJwks.fetchCount).toBe(2);
+    // Nor does another unknown kid: one cooldown (a minute) whatever the kid.
+    const other = await signCompactJws(claimsOf(body), stranger, { kid: 'another-unknown-kid', typ: JwsType.notification });
+    expect(await refusal(other, client)).toBe('unknown_kid');
+    expect(client.gatewayJwks.fetchCount).toBe(2);
 
     const noKid = await new CompactSign(Buffer.from(JSON.stringify(claimsOf(body)))).setProtectedHeader({ alg: 'ES256', typ: JwsType.notification }).sign(stranger);
     expect(await refusal(noKid, client)).toBe('unknown_kid');
