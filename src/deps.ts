@@ -170,8 +170,8 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
   });
   const reconciliation = reconciliationModule.service;
   const bankStatements = bankStatementsModule.service;
-  const documents = createDocumentsModule({ db: db.knex, clock });
-  const contracts = createContractsModule({ db: db.knex, clock, documents: documents.service });
+  const documents = createDocumentsModule({ db: db.knex, clock, customers });
+  const contracts = createContractsModule({ db: db.knex, clock, customers, documents: documents.service });
   const metersModule = createMetersModule({ db: db.knex, clock });
   const noticesModule = createNoticesModule({
     db: db.knex,

@@ -19,7 +19,7 @@ export function contractRoutes(service: ContractService): RouteDefinition[] {
         201: { description: 'A new contract.', schema: fedContract },
         200: { description: 'A changed contract, or the same body again (changed: false).', schema: fedContract },
       },
-      errors: ['reference_not_found'],
+      errors: ['unknown_customer', 'unknown_property', 'reference_not_found'],
       handler: async (ctx, { params, body }) => {
         const result = await service.feed(params.contractNumber, body);
         ctx.status = result.created ? 201 : 200;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
+import type { CustomersService } from '../customers/index.js';
 import type { DocumentService, OpenedFile } from '../documents/index.js';
 import { contractErrors } from './errors.js';
 import type { ContractBody } from './schema.js';
@@ -39,6 +40,7 @@ export class ContractService {
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
+    private readonly customers: CustomersService,
     private readonly documents: DocumentService,
   ) {}
 
@@ -49,12 +51,9 @@ export class ContractService {
     const attempt = () =>
       this.db.transaction(async (trx) => {
         const store = new ContractStore(trx);
-        const customerId = await store.customerIdByNumber(body.customerNumber);
-        if (!customerId) throw missing('customerNumber', `No customer with number ${body.customerNumber}; send the customer first.`);
-        const property = await store.propertyByNumber(body.propertyId);
-        if (!property || property.customerId !== customerId) {
-          throw missing('propertyId', `Customer ${body.customerNumber} has no property ${body.propertyId}; send it with the customer first.`);
-        }
+        const customer = await this.customers.requireCustomer(trx, body.customerNumber, { field: 'customerNumber' });
+        const property = await this.customers.requireProperty(trx, customer, body.propertyId, 'propertyId');
+        const customerId = customer.id;
         if (body.scanDocumentId) {
           const scan = await this.documents.findByNumber(trx, body.scanDocumentId);
           if (!scan) throw missing('scanDocumentId', `No document ${body.scanDocumentId}; send the scan as a document first.`);

@@ -61,16 +61,6 @@ export class ContractStore {
       .select('k.*', 'c.customer_number', 'p.property_number', 'p.street as p_street', 'p.postal_code as p_postal_code', 'p.city as p_city');
   }
 
-  async customerIdByNumber(customerNumber: string): Promise<string | undefined> {
-    const row = await this.db('customers').where({ customer_number: customerNumber }).first('id');
-    return row ? String(row.id) : undefined;
-  }
-
-  async propertyByNumber(propertyNumber: string): Promise<{ id: string; customerId: string } | undefined> {
-    const row = await this.db('properties').where({ property_number: propertyNumber }).first('id', 'customer_id');
-    return row ? { id: String(row.id), customerId: String(row.customer_id) } : undefined;
-  }
-
   async byNumber(contractNumber: string, forUpdate = false): Promise<Contract | undefined> {
     const q = this.base().where('k.contract_number', contractNumber).first();
     const row = await (forUpdate ? q.forUpdate('k') : q);

@@ -11,10 +11,6 @@ export const documentErrors = defineErrors('documents', {
     description: 'The declared Content-Type differs from the type found in the bytes.',
   },
   file_empty: { status: 422, description: 'The file has no bytes.' },
-  reference_not_found: {
-    status: 422,
-    description: 'The body or query names a customer, property or document that has not been fed yet; details name the field.',
-  },
   document_not_found: { status: 404, description: 'No such document, or not one this customer may see.' },
 });
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
+import type { CustomersService } from '../customers/index.js';
 import type { AppModule } from '../module.js';
 import { documentRoutes } from './routes.js';
 import { DocumentService } from './service.js';
@@ -12,8 +13,8 @@ export type { DocumentRecord, DocumentCategory } from './store.js';
 export { sendStoredFile, safeFileName, contentDisposition } from './download.js';
 
 /** Documents fed by the billing system, the customers' downloads, and the file store every module uses. */
-export function createDocumentsModule(deps: { db: Knex; clock: Clock }): AppModule<DocumentService> {
-  const service = new DocumentService(deps.db, deps.clock);
+export function createDocumentsModule(deps: { db: Knex; clock: Clock; customers: CustomersService }): AppModule<DocumentService> {
+  const service = new DocumentService(deps.db, deps.clock, deps.customers);
   return { name: 'documents', service, routes: documentRoutes(service), jobs: [] };
 }
 export { renderSimplePdf, seedDemoDocuments } from './demo.js';

@@ -27,7 +27,7 @@ export function documentRoutes(service: DocumentService): RouteDefinition[] {
         201: { description: 'A new document.', schema: feedAnswer },
         200: { description: 'A new version, or the same again (changed: false).', schema: feedAnswer },
       },
-      errors: ['reference_not_found', ...FILE_ERROR_CODES],
+      errors: ['unknown_customer', ...FILE_ERROR_CODES],
       handler: async (ctx, { params, query }) => {
         const declared = ctx.request.type; // without parameters
         if (!(BODY_TYPES as readonly string[]).includes(declared)) {

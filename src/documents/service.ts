@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
+import type { CustomersService } from '../customers/index.js';
 import type { Queryable } from '../db/createDb.js';
 import { documentErrors } from './errors.js';
 import { FILE_TYPES, FileStore, type OpenedFile } from './fileStore.js';
@@ -49,6 +50,7 @@ export class DocumentService {
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
+    private readonly customers: CustomersService,
   ) {
     this.files = new FileStore(db);
   }
@@ -66,14 +68,7 @@ export class DocumentService {
           const store = new DocumentStore(trx);
           let customerId: string | null = null;
           if (meta.customerNumber !== undefined) {
-            customerId = (await store.customerIdByNumber(meta.customerNumber)) ?? null;
-            if (customerId === null) {
-              throw documentErrors.create(
-                'reference_not_found',
-                `No customer with number ${meta.customerNumber}; send the customer first.`,
-                [{ field: 'customerNumber', message: 'not fed yet' }],
-              );
-            }
+            customerId = (await this.customers.requireCustomer(trx, meta.customerNumber, { field: 'customerNumber' })).id;
           }
           const existing = await store.byNumber(documentNumber, true);
           const sameBytes = existing !== undefined && existing.sha256 === spooled.sha256 && existing.size === spooled.size;

@@ -55,14 +55,9 @@ export class DocumentStore {
   private base(db: Queryable = this.db) {
     return db('documents as d')
       .join('files as f', 'f.id', 'd.file_id')
+      // Read model: the customer number shown with a customer's own document.
       .leftJoin('customers as c', 'c.id', 'd.customer_id')
       .select(COLUMNS);
-  }
-
-  /** Read model: the billing system's customer number → our id (customers belong to the billing feed). */
-  async customerIdByNumber(customerNumber: string): Promise<string | undefined> {
-    const row = await this.db('customers').where({ customer_number: customerNumber }).first('id');
-    return row ? String(row.id) : undefined;
   }
 
   async byNumber(documentNumber: string, forUpdate = false): Promise<DocumentRecord | undefined> {

@@ -83,13 +83,13 @@ describe('contracts: the billing feed', () => {
   it('refuses an unknown customer or property, or a property of another customer (422 naming the field)', async () => {
     const noCustomer = await putContract(uniqueNumber('K'), body(a, { customerNumber: 'NO-SUCH' }));
     expect(noCustomer.status).toBe(422);
-    expect(noCustomer.body.error.details[0].field).toBe('customerNumber');
+    expect(noCustomer.body.error).toMatchObject({ code: 'unknown_customer', details: { field: 'customerNumber' } });
     const noProperty = await putContract(uniqueNumber('K'), body(a, { propertyId: 'P-NO-SUCH' }));
     expect(noProperty.status).toBe(422);
-    expect(noProperty.body.error.details[0].field).toBe('propertyId');
+    expect(noProperty.body.error).toMatchObject({ code: 'unknown_property', details: { field: 'propertyId' } });
     const othersProperty = await putContract(uniqueNumber('K'), body(a, { propertyId: b.propertyId }));
     expect(othersProperty.status).toBe(422);
-    expect(othersProperty.body.error.details[0].field).toBe('propertyId');
+    expect(othersProperty.body.error).toMatchObject({ code: 'unknown_property', details: { field: 'propertyId' } });
   });
 
   it('names each bad field with 400', async () => {

@@ -104,7 +104,7 @@ describe('documents: the billing feed', () => {
     expect(badId.body.error.message).toContain('documentId');
     const unknown = await feed(uniqueNumber('DOC'), samplePdf(), { title: 'x', category: 'other', customerNumber: 'NO-SUCH-CUSTOMER' });
     expect(unknown.status).toBe(422);
-    expect(unknown.body.error).toMatchObject({ code: 'reference_not_found', details: [{ field: 'customerNumber' }] });
+    expect(unknown.body.error).toMatchObject({ code: 'unknown_customer', details: { field: 'customerNumber' } });
   });
 
   it('answers 401 without the billing token, or with a customer token', async () => {
