@@ -7,7 +7,7 @@ export { CustomersService, type CustomerWithProperties, type PropertyDetails } f
 export type { Customer, Property } from './store.js';
 export { customerErrors } from './errors.js';
 
-const noDetails: PropertyDetails = async () => () => ({});
+const noDetails: PropertyDetails = () => Promise.resolve(() => ({}));
 
 export type CustomersModule = AppModule<CustomersService>;
 

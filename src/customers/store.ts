@@ -66,12 +66,12 @@ export class CustomerStore {
 
   async byNumber(customerNumber: string, forUpdate = false): Promise<Customer | undefined> {
     const q = this.db<CustomerRow>('customers').where({ customer_number: customerNumber }).first();
-    const row = (await (forUpdate ? q.forUpdate() : q)) as CustomerRow | undefined;
+    const row = await (forUpdate ? q.forUpdate() : q);
     return row ? mapCustomer(row) : undefined;
   }
 
   async byId(id: string): Promise<Customer | undefined> {
-    const row = (await this.db<CustomerRow>('customers').where({ id }).first()) as CustomerRow | undefined;
+    const row = await this.db<CustomerRow>('customers').where({ id }).first();
     return row ? mapCustomer(row) : undefined;
   }
 
@@ -85,12 +85,12 @@ export class CustomerStore {
       email: body.email ?? null,
       phone: body.phone ?? null,
     };
-    const rows = (await this.db('customers')
+    const rows: (CustomerRow & { inserted: boolean })[] = await this.db('customers')
       .insert({ customer_number: customerNumber, ...values })
       .onConflict('customer_number')
       .merge({ ...values, updated_at: this.db.fn.now() })
       // xmax = 0 only on a row this statement inserted: tells 201 from 200 in one round trip.
-      .returning(['*', this.db.raw('(xmax = 0) AS inserted')])) as (CustomerRow & { inserted: boolean })[];
+      .returning(['*', this.db.raw('(xmax = 0) AS inserted')]);
     const row = rows[0]!;
     return { customer: mapCustomer(row), created: Boolean(row.inserted) };
   }

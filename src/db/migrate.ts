@@ -16,18 +16,19 @@ interface MigrationModule {
 }
 
 class FolderMigrationSource implements Knex.MigrationSource<string> {
-  async getMigrations(): Promise<string[]> {
-    return fs
+  getMigrations(): Promise<string[]> {
+    const files = fs
       .readdirSync(migrationsDir)
       .filter((f) => /^\d{14}_[a-z0-9_]+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
       .sort();
+    return Promise.resolve(files);
   }
   getMigrationName(file: string): string {
     return file.replace(/\.(ts|js)$/, '');
   }
   async getMigration(file: string): Promise<Knex.Migration> {
     const mod = (await import(pathToFileURL(path.join(migrationsDir, file)).href)) as MigrationModule;
-    return { up: mod.up, down: mod.down ?? (async () => {}) };
+    return { up: (knex: Knex) => mod.up(knex), down: (knex: Knex) => (mod.down ? mod.down(knex) : Promise.resolve()) };
   }
 }
 

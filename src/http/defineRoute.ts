@@ -2,8 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import { z } from 'zod';
-import type { AuthUser } from '../auth/authService.js';
-import type { Role } from '../auth/tokens.js';
+import type { AuthUser, Role } from '../auth/index.js';
 import { AppError, allErrorCodes, commonErrors } from '../errors.js';
 import { jsonBody } from './middleware/body.js';
 import { markRouter } from './routers.js';
@@ -106,7 +105,7 @@ export function defineRoute<
   B extends z.ZodType | RawBodySpec | MultipartBodySpec | undefined = undefined,
   const A extends Access = Access,
 >(route: RouteDefinition<P, Q, H, B, A>): RouteDefinition {
-  return route as unknown as RouteDefinition;
+  return route;
 }
 
 /** How routes learn who is calling; provided by the wiring (auth module, billing token). */
@@ -241,7 +240,7 @@ function routeMiddleware(route: RouteDefinition, options: MountOptions): Middlew
       params: parseWith(route.params, { ...ctx.params }, 'path parameter') as never,
       query: parseWith(route.query, { ...ctx.query }, 'query') as never,
       headers: parseWith(route.headers, { ...ctx.headers }, 'header') as never,
-      body: undefined as never,
+      body: undefined,
       files: [],
       user: ctx.state.user as never,
     };
@@ -253,7 +252,7 @@ function routeMiddleware(route: RouteDefinition, options: MountOptions): Middlew
       input.body = parseWith(body, (ctx.request as unknown as { body?: unknown }).body ?? {}, 'request body') as never;
     }
     try {
-      const result = await route.handler(ctx, input as never);
+      const result = await route.handler(ctx, input);
       if (result !== undefined) {
         const success = Object.keys(route.responses).map(Number).filter((s) => s < 400).sort((a, b) => a - b)[0] ?? 200;
         if (ctx.status === 404) ctx.status = success; // not set by the handler

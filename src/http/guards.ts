@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
-import type { AuthService, AuthUser } from '../auth/authService.js';
+import type { AuthService, AuthUser } from '../auth/index.js';
 import { commonErrors } from '../errors.js';
 import type { Guards } from './defineRoute.js';
 

@@ -82,7 +82,7 @@ function operationOf(route: RouteDefinition): ZodOpenApiOperationObject {
       },
     };
   } else if (body) {
-    operation.requestBody = { content: { 'application/json': { schema: body as z.ZodType } } };
+    operation.requestBody = { content: { 'application/json': { schema: body } } };
   }
   return operation;
 }

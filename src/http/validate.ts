@@ -1,6 +1,5 @@
-import type { Context } from 'koa';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { commonErrors } from '../errors.js';
 
 export interface FieldProblem {
   field: string;
@@ -23,28 +22,7 @@ export function failValidation(where: string, error: z.ZodError): never {
   const first = problems[0]!;
   const message =
     first.field === '(body)' ? `Invalid ${where}: ${first.message}.` : `Invalid ${where}: ${first.field} ${first.message}.`;
-  throw new AppError(400, 'validation_failed', message, problems);
-}
-
-export function validateBody<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
-  const body = (ctx.request as unknown as { body?: unknown }).body;
-  const parsed = schema.safeParse(body ?? {});
-  if (!parsed.success) failValidation('request body', parsed.error);
-  return parsed.data;
-}
-
-export function validateQuery<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
-  const parsed = schema.safeParse({ ...ctx.query });
-  if (!parsed.success) failValidation('query', parsed.error);
-  return parsed.data;
-}
-
-export function validateParam<S extends z.ZodType>(name: string, value: unknown, schema: S): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new AppError(400, 'validation_failed', `Invalid ${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
-  }
-  return parsed.data;
+  throw commonErrors.create('validation_failed', message, problems);
 }
 
 // The shared building blocks moved to src/schemas.ts (services may use them); re-exported here for

@@ -109,7 +109,7 @@ export class InvoiceStore {
 
   /** Inserts unless the number exists; answers the new id, or undefined when it did. */
   async insert(invoice: NewInvoice): Promise<string | undefined> {
-    const rows = (await this.db('invoices')
+    const rows: { id: string | number }[] = await this.db('invoices')
       .insert({
         invoice_number: invoice.invoiceNumber,
         customer_id: invoice.customerId,
@@ -127,7 +127,7 @@ export class InvoiceStore {
       })
       .onConflict('invoice_number')
       .ignore()
-      .returning('id')) as { id: string | number }[];
+      .returning('id');
     return rows[0] ? String(rows[0].id) : undefined;
   }
 

@@ -175,7 +175,9 @@ export class LedgerStore {
   }
 
   async findCredit(source: string, sourceRef: string): Promise<{ id: string; customerId: string; amount: string } | undefined> {
-    const row = await this.db('ledger_credits').where({ source, source_ref: sourceRef }).first();
+    const row = await this.db('ledger_credits')
+      .where({ source, source_ref: sourceRef })
+      .first<{ id: string; customer_id: string; amount: string } | undefined>();
     return row ? { id: String(row.id), customerId: String(row.customer_id), amount: String(row.amount) } : undefined;
   }
 

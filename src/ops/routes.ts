@@ -1,15 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
-import type { Knex } from 'knex';
 import { z } from 'zod';
-import { migrationsApplied } from '../db/migrate.js';
 import { commonErrors } from '../errors.js';
 import { defineRoute, type RouteDefinition } from '../http/defineRoute.js';
 import type { HttpMetrics } from './metrics.js';
+import type { OpsService } from './service.js';
 
 const status = z.object({ status: z.string() });
 
-/** Liveness, readiness and Prometheus metrics. */
 /**
  * Who may read /metrics (route counters, login failures): with METRICS_TOKEN set, only a request
  * bearing it (compared in constant time); without it, only requests from this machine.
@@ -29,11 +27,9 @@ function metricsGate(metricsToken: string | undefined): (ctx: Context) => void {
   };
 }
 
-export function opsRoutes(db: Knex, metrics: HttpMetrics, metricsToken?: string): RouteDefinition[] {
+/** Liveness, readiness and Prometheus metrics. */
+export function opsRoutes(ops: OpsService, metrics: HttpMetrics, metricsToken?: string): RouteDefinition[] {
   const mayReadMetrics = metricsGate(metricsToken);
-  // Migrations never un-apply under a running process: once seen applied, the folder and the
-  // migrations table need not be read on every probe again.
-  let migrated = false;
   return [
     defineRoute({
       method: 'get',
@@ -55,18 +51,10 @@ export function opsRoutes(db: Knex, metrics: HttpMetrics, metricsToken?: string)
         503: { description: 'Not ready: the database does not answer or migrations are missing (code `not_ready`).' },
       },
       handler: async (ctx) => {
-        try {
-          await db.raw('SELECT 1');
-          migrated ||= await migrationsApplied(db);
-          if (!migrated) {
-            ctx.status = 503;
-            return { error: { code: 'not_ready', message: 'Database migrations are not applied yet.' } };
-          }
-          return { status: 'ready' };
-        } catch {
-          ctx.status = 503;
-          return { error: { code: 'not_ready', message: 'The database does not answer.' } };
-        }
+        const readiness = await ops.readiness();
+        if (readiness.ready) return { status: 'ready' };
+        ctx.status = 503;
+        return { error: { code: 'not_ready', message: readiness.reason } };
       },
     }),
     defineRoute({

@@ -22,7 +22,7 @@ export function jsonBody(limit = DEFAULT_BODY_LIMIT): Middleware {
     if (hasBody && !ctx.is('application/json')) {
       throw new AppError(415, 'unsupported_media_type', 'The request body must be JSON (Content-Type: application/json).');
     }
-    return parse(ctx, async () => {
+    await parse(ctx, async () => {
       refuseUnsafeText((ctx.request as unknown as { body?: unknown }).body, 'request body');
       await next();
     });

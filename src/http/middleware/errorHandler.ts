@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
 import { AppError } from '../../errors.js';
 
 interface HttpishError extends Error {
@@ -55,16 +56,16 @@ export function errorHandler(): Middleware {
             ...(appError.details !== undefined ? { details: appError.details } : {}),
           },
         };
-        if (appError.status >= 500) ctx.state.log?.warn({ code: appError.code }, appError.message);
+        if (appError.status >= 500) (ctx.state.log as Logger | undefined)?.warn({ code: appError.code }, appError.message);
         return;
       }
-      ctx.state.log?.error({ err }, 'unhandled error');
+      (ctx.state.log as Logger | undefined)?.error({ err }, 'unhandled error');
       ctx.status = 500;
       ctx.body = {
         error: {
           code: 'internal_error',
           message: 'Something went wrong on our side. Please try again later.',
-          details: { requestId: ctx.state.requestId },
+          details: { requestId: ctx.state.requestId as string },
         },
       };
     }

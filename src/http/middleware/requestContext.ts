@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import type { HttpMetrics } from '../../ops/metrics.js';
+import type { HttpMetrics } from '../../ops/index.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
