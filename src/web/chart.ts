@@ -55,10 +55,11 @@ export function consumptionChart(periods: { period: string; consumption: string 
       labelX: round(x + barWidth / 2),
     };
   });
-  const ticks = [0, 0.5, 1].map((f) => ({
-    y: round(bottom - f * (bottom - top)),
-    label: formatNumber(scaleMax.times(f).toFixed(0), 0),
-  }));
+  const ticks = [0, 0.5, 1].map((f) => {
+    const value = scaleMax.times(f);
+    const digits = value.isInteger() ? 0 : 1;
+    return { y: round(bottom - f * (bottom - top)), label: formatNumber(value.toFixed(digits), digits) };
+  });
   return { width, height, top, bottom, left, right, bars, ticks, unit: 'm³' };
 }
 

@@ -23,5 +23,6 @@ describe('consumption chart layout', () => {
     expect(consumptionChart(many).bars[0]!.label).toBe('2018');
     expect(consumptionChart([]).bars).toEqual([]);
     expect(consumptionChart([{ period: '2026-01', consumption: '0.000' }]).bars[0]!.height).toBe(0);
+    expect(consumptionChart([{ period: '2026-01', consumption: '3.650' }]).ticks.map((t) => t.label)).toEqual(['0', '2,5', '5']);
   });
 });
