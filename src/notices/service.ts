@@ -258,15 +258,17 @@ export class NoticesService {
    * Safe on several instances at once: the notice log's unique key lets one of them win each
    * (document, notice, channel); a reminder no longer true is logged as dropped with its reason.
    */
-  async runReminders(batchSize = 1000): Promise<{ queued: number; dropped: number; skipped?: string }> {
+  async runReminders(batchSize = 2000): Promise<{ queued: number; dropped: number; skipped?: string }> {
     const now = this.clock.now();
     if (!this.reminderWindowOpen(now)) return { queued: 0, dropped: 0, skipped: 'outside the sending hours' };
     const today = warsawDate(now);
     let queued = 0;
     let dropped = 0;
+    let from = '0';
     for (;;) {
-      const batch = await reminderCandidates(this.db, today, REMINDER_CATCH_UP_DAYS, batchSize);
+      const batch = await reminderCandidates(this.db, today, REMINDER_CATCH_UP_DAYS, batchSize, from);
       if (batch.length === 0) break;
+      from = batch.lastInvoiceId ?? from;
       const result = await this.db.transaction((trx) => this.recordReminders(trx, batch, now));
       queued += result.queued;
       dropped += result.dropped;

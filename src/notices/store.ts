@@ -309,7 +309,7 @@ export interface ReminderCandidate {
  * moment between `today - catchUpDays` and today, on a confirmed channel that wants reminders,
  * not yet in the notice log.
  */
-export async function reminderCandidates(db: Queryable, today: string, catchUpDays: number, limit: number): Promise<ReminderCandidate[]> {
+export async function reminderCandidates(db: Queryable, today: string, catchUpDays: number, limit: number, fromInvoiceId = '0'): Promise<ReminderCandidate[] & { lastInvoiceId?: string }> {
   const result = await db.raw<{ rows: Array<Record<string, unknown>> }>(
     `WITH cand AS (
        SELECT i.id, i.invoice_number, i.customer_id, i.kind, i.amount, i.due_date,
@@ -318,13 +318,13 @@ export async function reminderCandidates(db: Queryable, today: string, catchUpDa
          FROM invoices i
          JOIN notice_subscriptions s ON s.customer_id = i.customer_id AND s.reminders AND s.confirmed_at IS NOT NULL
          CROSS JOIN LATERAL (VALUES ('reminder_before', i.due_date - 3), ('reminder_due', i.due_date), ('reminder_after', i.due_date + 5)) AS st(notice, at)
-        WHERE i.amount > 0
+        WHERE i.amount > 0 AND i.id >= CAST(? AS bigint)
           AND i.due_date BETWEEN CAST(? AS date) - 5 - CAST(? AS integer) AND CAST(? AS date) + 3
           AND st.at <= CAST(? AS date) AND st.at >= CAST(? AS date) - CAST(? AS integer)
           AND NOT EXISTS (SELECT 1 FROM notice_log l WHERE l.document = i.invoice_number AND l.notice = st.notice AND l.channel = s.channel)
         ORDER BY i.id, st.notice, s.channel
         LIMIT ?)
-     SELECT c.invoice_number, c.customer_id, c.kind, c.amount, to_char(c.due_date, 'YYYY-MM-DD') AS due_date, c.notice, c.channel, c.address,
+     SELECT c.id AS invoice_id, c.invoice_number, c.customer_id, c.kind, c.amount, to_char(c.due_date, 'YYYY-MM-DD') AS due_date, c.notice, c.channel, c.address,
             (c.notice = CASE WHEN c.today >= c.due_date + 5 THEN 'reminder_after' WHEN c.today >= c.due_date THEN 'reminder_due' ELSE 'reminder_before' END) AS latest,
             COALESCE((SELECT sum(a.amount) FROM ledger_allocations a WHERE a.invoice_id = c.id), 0) AS paid,
             EXISTS (SELECT 1 FROM payment_order_invoices poi JOIN payment_orders o ON o.id = poi.order_id
@@ -332,9 +332,10 @@ export async function reminderCandidates(db: Queryable, today: string, catchUpDa
             COALESCE((SELECT sum(cr.amount) - COALESCE((SELECT sum(a2.amount) FROM ledger_allocations a2 JOIN ledger_credits c2 ON c2.id = a2.credit_id WHERE c2.customer_id = c.customer_id), 0)
                         FROM ledger_credits cr WHERE cr.customer_id = c.customer_id), 0) AS available_credit
        FROM cand c`,
-    [today, today, catchUpDays, today, today, today, catchUpDays, limit],
+    [today, fromInvoiceId, today, catchUpDays, today, today, today, catchUpDays, limit],
   );
-  return result.rows.map((r) => ({
+  const last = result.rows.at(-1);
+  const out: ReminderCandidate[] & { lastInvoiceId?: string } = result.rows.map((r) => ({
     invoiceNumber: String(r.invoice_number),
     customerId: String(r.customer_id),
     kind: r.kind as 'invoice' | 'correction',
@@ -348,4 +349,7 @@ export async function reminderCandidates(db: Queryable, today: string, catchUpDa
     pendingPayment: Boolean(r.pending_payment),
     availableCredit: String(r.available_credit),
   }));
+  // Keyset: the next batch starts at the last invoice seen (its remaining rows are not logged yet).
+  if (last) out.lastInvoiceId = String(last.invoice_id);
+  return out;
 }
