@@ -33,7 +33,7 @@ import {
   type Run,
   type RunTrigger,
 } from './store.js';
-import { analyzeStage, createStage, dropStage, loadStage, stageTablesOf } from './staging.js';
+import { analyzeStage, copyReportFile, createStage, dropStage, loadStage, stageTable, stageTablesOf } from './staging.js';
 
 /** What reconciliation needs of the gateway; GatewayClient provides it. */
 export interface ReconciliationGateway {
@@ -157,11 +157,16 @@ export class ReconciliationService {
       lap('downloadMs');
       await this.store.recordDownload(run.id, download);
 
-      const table = await createStage(this.knex, run.id);
       staged = true;
       let rows: number;
       try {
-        rows = await loadStage(this.knex, this.dbKind, table, readSettlementReport(file, { expectedDate: date }));
+        if (this.dbKind === 'server') {
+          rows = await copyReportFile(this.knex, run.id, file, date);
+        } else {
+          const table = await createStage(this.knex, run.id);
+          rows = await loadStage(this.knex, this.dbKind, table, readSettlementReport(file, { expectedDate: date }));
+          await analyzeStage(this.knex, table);
+        }
       } catch (err) {
         if (err instanceof SettlementReportFormatError) {
           throw errors.create(
@@ -173,7 +178,6 @@ export class ReconciliationService {
         throw err;
       }
       await unlink(file).catch(() => undefined);
-      await analyzeStage(this.knex, table);
       lap('loadMs');
 
       await this.knex.transaction(async (trx) => {
@@ -182,8 +186,8 @@ export class ReconciliationService {
         await trx.raw(`SET LOCAL work_mem = '128MB'`);
         if (this.dbKind === 'server') await trx.raw('SET LOCAL jit = off');
         const store = new ReconciliationStore(trx);
-        await store.classifyReportRows(run.id, table, date);
-        await store.classifyLocalOnly(run.id, table, date);
+        await store.classifyReportRows(run.id, stageTable(run.id), date);
+        await store.classifyLocalOnly(run.id, stageTable(run.id), date);
       });
       await dropStage(this.knex, run.id);
       staged = false;

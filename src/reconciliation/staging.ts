@@ -1,20 +1,26 @@
 /**
- * The rows of one settlement report, staged in a table of their own for the matching in SQL.
+ * The rows of one settlement report, staged for the matching in SQL as `reconciliation_stage_{runId}`.
  *
- * A run creates `reconciliation_stage_{runId}` (UNLOGGED: it is scratch data, rebuilt from the
- * gateway's report on any rerun, so it skips the write-ahead log), fills it from the report as a
- * stream and drops it at the end. On a PostgreSQL server the rows go in with COPY; the embedded
- * database (PGlite, no COPY through its adapter) gets multi-row INSERTs. Either way at most one
- * batch of rows is in memory.
+ * On a PostgreSQL server the verified report file goes in as it is, with one COPY (FORMAT csv)
+ * into an UNLOGGED text table `reconciliation_raw_{runId}` (scratch data, rebuilt from the
+ * gateway's report on any rerun, so it skips the write-ahead log); one set-based query then finds
+ * the first row that breaks the agreed format, and the stage is a view that types the columns.
+ * Nothing is parsed row by row in Node. The embedded database (PGlite, no COPY through its
+ * adapter) gets a typed stage table filled with multi-row INSERTs from the parsed rows. Either way
+ * at most one batch of rows is in memory.
  */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DbKind } from '../db/createDb.js';
-import type { SettlementReportRow } from '../gateway/index.js';
+import { SettlementReportFormatError, type SettlementReportRow } from '../gateway/index.js';
 
 const STAGE_PREFIX = 'reconciliation_stage_';
+const RAW_PREFIX = 'reconciliation_raw_';
+const REPORT_HEADER = 'paymentId,id_trans,amount,currency,paid_at,settlement_date';
 const INSERT_BATCH = 2000;
 const COPY_CHUNK_CHARS = 256 * 1024;
 
@@ -35,15 +41,26 @@ export async function createStage(knex: Knex, runId: number): Promise<string> {
 }
 
 export async function dropStage(knex: Knex, runId: number): Promise<void> {
-  await knex.raw(`DROP TABLE IF EXISTS ${stageTable(runId)}`);
+  const table = stageTable(runId);
+  // The stage is a table (embedded) or a view over the raw COPY table (server).
+  const { rows } = await knex.raw<{ rows: { relkind: string }[] }>(
+    `SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = ?`,
+    [table],
+  );
+  if (rows[0]?.relkind === 'v') await knex.raw(`DROP VIEW IF EXISTS ${table}`);
+  else await knex.raw(`DROP TABLE IF EXISTS ${table}`);
+  await knex.raw(`DROP TABLE IF EXISTS ${RAW_PREFIX}${runId}`);
 }
 
-/** Stage tables left behind by runs that no longer run (a process killed mid-run). */
+/** Stage tables (and raw COPY tables) left behind by runs that no longer run (a process killed mid-run). */
 export async function stageTablesOf(knex: Knex): Promise<number[]> {
-  const { rows } = await knex.raw<{ rows: { tablename: string }[] }>(
-    `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'reconciliation\\_stage\\_%'`,
+  const { rows } = await knex.raw<{ rows: { relname: string }[] }>(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v')
+        AND (c.relname LIKE 'reconciliation\\_stage\\_%' OR c.relname LIKE 'reconciliation\\_raw\\_%')`,
   );
-  return rows.map((r) => Number(r.tablename.slice(STAGE_PREFIX.length))).filter((n) => Number.isSafeInteger(n) && n > 0);
+  const ids = rows.map((r) => Number(r.relname.startsWith(STAGE_PREFIX) ? r.relname.slice(STAGE_PREFIX.length) : r.relname.slice(RAW_PREFIX.length)));
+  return [...new Set(ids.filter((n) => Number.isSafeInteger(n) && n > 0))];
 }
 
 /** COPY's text format: only a backslash can need escaping in the validated fields. */
@@ -101,6 +118,90 @@ async function copyRows(knex: Knex, table: string, rows: AsyncIterable<Settlemen
     await knex.client.releaseConnection(connection);
   }
   return count;
+}
+
+interface PgError {
+  code?: string;
+  message?: string;
+  where?: string;
+}
+
+/**
+ * Server only: stages a verified report file with one COPY and checks its rows in SQL (the same
+ * rules and messages as readSettlementReport). Answers the number of rows; throws
+ * SettlementReportFormatError naming the first bad line.
+ */
+export async function copyReportFile(knex: Knex, runId: number, file: string, expectedDate: string): Promise<number> {
+  const stage = stageTable(runId);
+  const raw = `${RAW_PREFIX}${runId}`;
+  await checkHeader(file);
+  await knex.raw(`DROP VIEW IF EXISTS ${stage}`);
+  await knex.raw(`DROP TABLE IF EXISTS ${stage}`);
+  await knex.raw(`DROP TABLE IF EXISTS ${raw}`);
+  // line: the file's line number (the header is line 1), in the order COPY reads the rows.
+  await knex.raw(
+    `CREATE UNLOGGED TABLE ${raw} (line integer GENERATED ALWAYS AS IDENTITY (START WITH 2), payment_id text, id_trans text,
+       amount text, currency text, paid_at text, settlement_date text)`,
+  );
+  const connection = (await knex.client.acquireConnection()) as CopyableConnection;
+  let rows: number;
+  try {
+    const copy = connection.query(
+      copyFrom(`COPY ${raw} (payment_id, id_trans, amount, currency, paid_at, settlement_date) FROM STDIN (FORMAT csv, HEADER true)`),
+    );
+    await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), copy);
+    rows = Number((copy as unknown as { rowCount: number }).rowCount);
+  } catch (err) {
+    const e = err as PgError;
+    if (e.code?.startsWith('22')) {
+      // 22P04 bad copy file format, 22021 bad bytes, 22001 too long...: the report's fault.
+      const line = /line (\d+)/.exec(e.where ?? '')?.[1];
+      throw new SettlementReportFormatError(line ? Number(line) : 0, `the report cannot be read as CSV (${e.message ?? 'COPY failed'})`);
+    }
+    throw err;
+  } finally {
+    await knex.client.releaseConnection(connection);
+  }
+  const { rows: bad } = await knex.raw<{ rows: { line: number; problem: string }[] }>(
+    `SELECT line, problem FROM (
+       SELECT line, CASE
+         WHEN payment_id IS NULL OR payment_id !~ '^[!-~]{1,128}$' THEN 'paymentId must be 1 to 128 printable ASCII characters'
+         WHEN id_trans IS NULL OR id_trans !~ '^[0-9]{10}$' THEN 'id_trans must be 10 digits'
+         WHEN amount IS NULL OR amount !~ '^(0|[1-9][0-9]{0,11})\\.[0-9]{2}$' THEN 'amount must look like "123.45"'
+         WHEN currency IS NULL OR currency !~ '^[A-Z]{3}$' THEN 'currency must be a 3-letter code'
+         WHEN paid_at IS NULL OR paid_at !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9}){0,1}(Z|[+-][0-9]{2}:[0-9]{2})$'
+           THEN 'paid_at must be an ISO instant'
+         WHEN settlement_date IS NULL OR settlement_date !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN 'settlement_date must be YYYY-MM-DD'
+         WHEN settlement_date <> ? THEN 'settlement_date ' || settlement_date || ' is not the report''s date ' || ?
+       END AS problem
+       FROM ${raw}) checked
+     WHERE problem IS NOT NULL ORDER BY line LIMIT 1`,
+    [expectedDate, expectedDate],
+  );
+  if (bad[0]) throw new SettlementReportFormatError(Number(bad[0].line), bad[0].problem);
+  // The matching reads typed columns, as from the embedded database's stage table.
+  await knex.raw(
+    `CREATE VIEW ${stage} AS SELECT line, payment_id, id_trans::char(10) AS id_trans, amount::numeric(14,2) AS amount,
+       currency::char(3) AS currency FROM ${raw}`,
+  );
+  await knex.raw(`ANALYZE ${raw}`);
+  return rows;
+}
+
+/** The first line must be the agreed header (a UTF-8 BOM before it is allowed). */
+async function checkHeader(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(256);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    let text = buf.subarray(0, bytesRead).toString('utf8');
+    if (text.startsWith('\uFEFF')) text = text.slice(1);
+    if (bytesRead === 0) throw new SettlementReportFormatError(1, 'the report is empty, the header row is missing');
+    const first = text.split('\n')[0]!.replace(/\r$/, '');
+    if (first !== REPORT_HEADER) throw new SettlementReportFormatError(1, `header must be ${REPORT_HEADER}`);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Fresh statistics, so the planner picks hash joins for a big report and index lookups for a small one. */
