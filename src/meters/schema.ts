@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { address, businessNumber, dateString } from '../http/validate.js';
+import { address, businessNumber, dateString } from '../schemas.js';
 
 /** A meter register in m³: a decimal string with up to 3 fractional digits that fits numeric(12,3). */
 export const READING_PATTERN = /^(0|[1-9]\d{0,8})(\.\d{1,3})?$/;

@@ -92,7 +92,7 @@ function encodeCursor(parts: string[]): string {
 function decodeCursor(cursor: string, count: number): string[] {
   try {
     const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parts) && parts.length === count && parts.every((p) => typeof p === 'string' && p.length < 100)) return parts;
+    if (Array.isArray(parts) && parts.length === count && parts.every((p) => typeof p === 'string' && p.length < 100)) return parts as string[];
   } catch {
     // falls through to the 400 below
   }

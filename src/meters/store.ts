@@ -82,10 +82,67 @@ export interface NewReading {
   createdAt: Date;
 }
 
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const str = (v: string | number | null | undefined): string | null => (v === null || v === undefined ? null : String(v));
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const mapMeter = (r: any): Meter => ({
+type Id = string | number;
+type Numeric = string | number;
+
+/** A `meters` row joined with its customer's and property's numbers and the property's address. */
+interface MeterRow {
+  id: Id;
+  serial_number: string;
+  customer_id: Id;
+  property_id: Id;
+  kind: Meter['kind'];
+  status: Meter['status'];
+  owner: Meter['owner'];
+  registered_on: string;
+  installed_on: string;
+  removed_on: string | null;
+  legalised_on: string;
+  legalisation_valid_until: string;
+  diameter_mm: number | null;
+  tariff_code: string;
+  tariff_name: string;
+  content_hash: string;
+  customer_number: string;
+  property_number: string;
+  p_street: string;
+  p_postal_code: string;
+  p_city: string;
+}
+
+interface ReadingRow {
+  id: Id;
+  meter_id: Id;
+  customer_id: Id;
+  property_id: Id;
+  read_on: string;
+  type: ReadingType;
+  value: Numeric;
+  consumption: Numeric | null;
+  consumption_given: boolean;
+}
+
+interface HolderRow {
+  meter_id: Id;
+  customer_id: Id;
+  property_id: Id;
+  valid_from: string | null;
+}
+
+interface CustomerReportRow {
+  id: Id;
+  read_on: string;
+  value: Numeric;
+  consumption: Numeric | null;
+  created_at: Date | string;
+  serial_number: string;
+  customer_number: string;
+  property_number: string;
+}
+
+const mapMeter = (r: MeterRow): Meter => ({
   id: String(r.id),
   serialNumber: r.serial_number,
   customerId: String(r.customer_id),
@@ -101,12 +158,12 @@ const mapMeter = (r: any): Meter => ({
   removedOn: r.removed_on ?? null,
   legalisedOn: r.legalised_on,
   legalisationValidUntil: r.legalisation_valid_until,
-  diameterMm: r.diameter_mm === null || r.diameter_mm === undefined ? null : Number(r.diameter_mm),
+  diameterMm: r.diameter_mm === null ? null : Number(r.diameter_mm),
   tariff: { code: r.tariff_code, name: r.tariff_name },
   contentHash: r.content_hash,
 });
 
-const mapReading = (r: any): Reading => ({
+const mapReading = (r: ReadingRow): Reading => ({
   id: String(r.id),
   meterId: String(r.meter_id),
   customerId: String(r.customer_id),
@@ -118,7 +175,7 @@ const mapReading = (r: any): Reading => ({
   consumptionGiven: Boolean(r.consumption_given),
 });
 
-const mapAveraged = (r: any): ReadingWithAverage => ({
+const mapAveraged = (r: ReadingRow & { daily_average: Numeric | null }): ReadingWithAverage => ({
   id: String(r.id),
   readOn: r.read_on,
   type: r.type,
@@ -126,7 +183,6 @@ const mapAveraged = (r: any): ReadingWithAverage => ({
   consumption: str(r.consumption),
   dailyAverage: str(r.daily_average),
 });
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 const METER_COLUMNS = [
   'm.*',
@@ -170,14 +226,14 @@ export class MeterStore {
     const q = this.meters().where('m.serial_number', serial).first(METER_COLUMNS);
     if (options.customerId) q.where('m.customer_id', options.customerId);
     if (options.forUpdate) q.forUpdate('m');
-    const row = await q;
+    const row = (await q) as MeterRow | undefined;
     return row ? mapMeter(row) : undefined;
   }
 
   /** Locks the meters in id order, so concurrent feeds and reports of one meter queue up without deadlocks. */
   async lockMetersBySerials(serials: string[]): Promise<Meter[]> {
     if (serials.length === 0) return [];
-    const rows = await this.meters().whereIn('m.serial_number', serials).orderBy('m.id').forUpdate('m').select(METER_COLUMNS);
+    const rows = await this.meters().whereIn('m.serial_number', serials).orderBy('m.id').forUpdate('m').select<MeterRow[]>(METER_COLUMNS);
     return rows.map(mapMeter);
   }
 
@@ -192,7 +248,8 @@ export class MeterStore {
         created_at: input.at,
         updated_at: input.at,
       })
-      .returning('id');
+      .returning<{ id: Id }[]>('id');
+    if (!row) throw new Error(`meter ${input.serialNumber} not inserted`);
     return String(row.id);
   }
 
@@ -234,7 +291,7 @@ export class MeterStore {
   /** Each meter's holders, the first (valid since always) first, then by day. */
   async holdersOf(meterIds: string[]): Promise<Holder[]> {
     if (meterIds.length === 0) return [];
-    const rows = await this.db('meter_holders')
+    const rows: HolderRow[] = await this.db<HolderRow>('meter_holders')
       .whereIn('meter_id', meterIds)
       .orderBy([{ column: 'meter_id' }, { column: 'valid_from', order: 'asc', nulls: 'first' }, { column: 'id' }]);
     return rows.map((r) => ({
@@ -254,7 +311,7 @@ export class MeterStore {
     if (starts.length === 0) return [];
     const ids = starts.map((s) => s.meterId);
     const days = starts.map((s) => s.from);
-    const { rows } = await this.db.raw(
+    const { rows } = await this.db.raw<{ rows: (ReadingRow & { anchor: boolean })[] }>(
       `SELECT r.*, false AS anchor
          FROM unnest(?::bigint[], ?::date[]) AS v(meter_id, from_day)
          JOIN meter_readings r ON r.meter_id = v.meter_id AND r.read_on >= v.from_day
@@ -266,14 +323,16 @@ export class MeterStore {
        ORDER BY meter_id, read_on, id`,
       [ids, days, ids, days],
     );
-    return rows.map((r: { anchor: unknown }) => ({ ...mapReading(r), anchor: Boolean(r.anchor) }));
+    return rows.map((r) => ({ ...mapReading(r), anchor: Boolean(r.anchor) }));
   }
 
   /** Whether the meter already has a customer's report made on `day` or dated `readOn`. */
   async hasCustomerReport(meterId: string, day: string, readOn: string): Promise<boolean> {
-    const row = await this.db('meter_readings')
+    const row: unknown = await this.db('meter_readings')
       .where({ meter_id: meterId })
-      .where((q) => q.where({ source: 'customer', reported_on: day }).orWhere({ read_on: readOn, type: 'customer' }))
+      .where((q) => {
+        void q.where({ source: 'customer', reported_on: day }).orWhere({ read_on: readOn, type: 'customer' });
+      })
       .first('id');
     return Boolean(row);
   }
@@ -313,14 +372,14 @@ export class MeterStore {
       q.whereRaw(`m.serial_number ILIKE ? ESCAPE '\\'`, [`%${filter.serial.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
     }
     if (filter.status) q.where('m.status', filter.status);
-    return (await q).map(mapMeter);
+    return ((await q) as MeterRow[]).map(mapMeter);
   }
 
   /** The newest reading of each meter that the customer may see (from their own period). */
   async lastReadings(customerId: string, meterIds: string[]): Promise<Map<string, ReadingWithAverage>> {
     const out = new Map<string, ReadingWithAverage>();
     if (meterIds.length === 0) return out;
-    const { rows } = await this.db.raw(
+    const { rows } = await this.db.raw<{ rows: (ReadingRow & { daily_average: Numeric | null })[] }>(
       `SELECT DISTINCT ON (meter_id) * FROM (${AVERAGED_SQL_WHERE_METERS(meterIds.length)}) r
         WHERE customer_id = ? ORDER BY meter_id, read_on DESC, id DESC`,
       [...meterIds, customerId],
@@ -353,7 +412,7 @@ export class MeterStore {
       bindings.push(input.after.readOn, input.after.id);
     }
     bindings.push(input.limit);
-    const { rows } = await this.db.raw(
+    const { rows } = await this.db.raw<{ rows: (ReadingRow & { daily_average: Numeric | null })[] }>(
       `SELECT * FROM (${AVERAGED_SQL_WHERE_METERS(1)}) r WHERE ${where.join(' AND ')} ORDER BY read_on DESC, id DESC LIMIT ?`,
       bindings,
     );
@@ -363,14 +422,14 @@ export class MeterStore {
   /** Consumption of the customer's readings of a meter, summed per month or year, newest first. */
   async consumptionTotals(meterId: string, customerId: string, by: 'month' | 'year'): Promise<{ period: string; consumption: string }[]> {
     const format = by === 'month' ? 'YYYY-MM' : 'YYYY';
-    const { rows } = await this.db.raw(
+    const { rows } = await this.db.raw<{ rows: { period: string; consumption: Numeric }[] }>(
       `SELECT to_char(read_on, ?) AS period, sum(consumption) AS consumption
          FROM meter_readings
         WHERE meter_id = ? AND customer_id = ? AND consumption IS NOT NULL
         GROUP BY 1 ORDER BY 1 DESC`,
       [format, meterId, customerId],
     );
-    return rows.map((r: { period: string; consumption: unknown }) => ({ period: r.period, consumption: String(r.consumption) }));
+    return rows.map((r) => ({ period: r.period, consumption: String(r.consumption) }));
   }
 
   /** Readings customers reported, oldest first, for the billing system to collect. */
@@ -385,7 +444,7 @@ export class MeterStore {
       .limit(input.limit)
       .select('r.id', 'r.read_on', 'r.value', 'r.consumption', 'r.created_at', 'm.serial_number', 'c.customer_number', 'p.property_number');
     if (input.after) q.whereRaw('(r.created_at, r.id) > (?::timestamptz, ?::bigint)', [input.after.createdAt, input.after.id]);
-    const rows = await q;
+    const rows = (await q) as CustomerReportRow[];
     return rows.map((r) => ({
       id: String(r.id),
       meterSerial: r.serial_number,
@@ -404,7 +463,7 @@ export class MeterStore {
       .where('m.status', 'active')
       .whereBetween('m.legalisation_valid_until', [from, to])
       .orderBy([{ column: 'm.legalisation_valid_until' }, { column: 'm.serial_number' }])
-      .select(METER_COLUMNS);
+      .select<MeterRow[]>(METER_COLUMNS);
     return rows.map(mapMeter);
   }
 }
