@@ -172,7 +172,7 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
   const bankStatements = bankStatementsModule.service;
   const documents = createDocumentsModule({ db: db.knex, clock, customers });
   const contracts = createContractsModule({ db: db.knex, clock, customers, documents: documents.service });
-  const metersModule = createMetersModule({ db: db.knex, clock });
+  const metersModule = createMetersModule({ db: db.knex, clock, customers });
   const noticesModule = createNoticesModule({
     db: db.knex,
     clock,
