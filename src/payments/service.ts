@@ -60,8 +60,12 @@ export interface PaymentSettings {
 
 export type StatusCause = 'notification' | 'status_query' | 'return_page' | 'sweep' | 'reconciliation' | 'cancel';
 
-/** States decided by the gateway never change; `failed` is our own verdict and yields to a completion. */
-const GATEWAY_FINAL: ReadonlySet<PaymentStatus> = new Set(['completed', 'rejected', 'expired', 'amount_mismatch', 'cancelled']);
+/**
+ * States decided by the gateway never change. `failed` (our own verdict) and `cancelled` (the
+ * customer's) yield to a completion all the same: money that came is credited, never lost.
+ */
+const GATEWAY_FINAL: ReadonlySet<PaymentStatus> = new Set(['completed', 'rejected', 'expired', 'amount_mismatch']);
+const YIELDS_TO_COMPLETION: ReadonlySet<PaymentStatus> = new Set(['failed', 'cancelled']);
 
 /** A pending order is offered again only while the customer still has this long to pay it. */
 const RESUME_MARGIN_MS = 60_000;
@@ -441,7 +445,7 @@ export class PaymentService {
       const record = (to: PaymentStatus, details: Record<string, unknown> = {}) =>
         store.appendHistory(order.id, { fromStatus: order.status, toStatus: to, gatewayStatus: status.status, cause, eventId: eventId ?? null, details }, now);
 
-      if (GATEWAY_FINAL.has(order.status) || (order.status === 'failed' && kind !== 'completed')) {
+      if (GATEWAY_FINAL.has(order.status) || (YIELDS_TO_COMPLETION.has(order.status) && kind !== 'completed')) {
         if (!(order.status === 'completed' && kind === 'completed')) {
           await record(order.status, { ignored: `order already ${order.status}` });
         }

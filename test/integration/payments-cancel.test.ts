@@ -151,6 +151,19 @@ describe('cancelling a payment (SPEC 3.6, 4.4)', () => {
     }
   });
 
+  it('a completion reported after a cancellation (a gateway out of step) is still credited, once', async () => {
+    const { c, numbers } = await customerWithInvoices(['19.00']);
+    const order = await createPayment(svc, c, numbers);
+    const paymentId = await gatewayPaymentId(svc, order.body.id);
+    expect((await cancel(c, order.body.id)).body.status).toBe('cancelled');
+    const paidAt = svc.clock.now();
+    const completed = { paymentId, idTrans: order.body.idTrans, status: 2203 as const, amount: '19.00', currency: 'PLN', paidAt, settlementDate: '2026-11-20', issuedAt: paidAt };
+    await svc.deps.payments.applyGatewayStatus(completed, 'notification', `late-${paymentId}`);
+    await svc.deps.payments.applyGatewayStatus(completed, 'reconciliation');
+    expect((await svc.deps.payments.orderById(order.body.id))!.status).toBe('completed');
+    expect(await creditsFor(svc, order.body.idTrans)).toHaveLength(1);
+  });
+
   it("refuses another customer's payment (404), a malformed id (400), no login (401), and keeps the order when the gateway is down (502)", async () => {
     const a = await customerWithInvoices(['16.00']);
     const b = await customerWithInvoices(['17.00']);
