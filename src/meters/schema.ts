@@ -76,7 +76,8 @@ export const customerReadingsQuery = z.strictObject({
 });
 
 export const meterListQuery = z.strictObject({
-  serial: z.string().trim().min(1).max(64).optional(),
+  // An empty `serial=` (a form left blank) filters nothing.
+  serial: z.string().trim().max(64).optional(),
   status: z.enum(['active', 'removed'], { message: 'must be active or removed' }).optional(),
 });
 

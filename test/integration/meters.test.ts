@@ -272,6 +272,7 @@ describe('customer: meters', () => {
     expect((await get(`/api/meters?serial=${encodeURIComponent(part)}`, c.token)).body.items.map((m: { number: string }) => m.number)).toEqual([main]);
     expect((await get('/api/meters?status=removed', c.token)).body.items.map((m: { number: string }) => m.number)).toEqual([removed]);
     expect((await get('/api/meters?serial=%25', c.token)).body.items).toEqual([]);
+    expect((await get('/api/meters?serial=', c.token)).body.items).toHaveLength(2);
     const bad = await get('/api/meters?status=lost', c.token);
     expect(bad.status).toBe(400);
     expect(bad.body.error.details[0].field).toBe('status');
