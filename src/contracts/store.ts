@@ -21,8 +21,31 @@ export interface Contract {
   updatedAt: Date;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const mapRow = (r: any): Contract => ({
+/** A row of `contracts` joined with its customer's and property's numbers and the property's address. */
+interface ContractRow {
+  id: string | number;
+  contract_number: string;
+  customer_id: string | number;
+  customer_number: string;
+  property_id: string | number;
+  property_number: string;
+  p_street: string;
+  p_postal_code: string;
+  p_city: string;
+  service: ContractBody['service'];
+  signed_on: string;
+  valid_from: string;
+  valid_to: string | null;
+  status: ContractBody['status'];
+  tariff_code: string;
+  tariff_name: string;
+  scan_document_number: string | null;
+  content_hash: string;
+  version: number;
+  updated_at: Date | string;
+}
+
+const mapRow = (r: ContractRow): Contract => ({
   id: String(r.id),
   contractNumber: r.contract_number,
   customerId: String(r.customer_id),
@@ -41,7 +64,6 @@ const mapRow = (r: any): Contract => ({
   version: Number(r.version),
   updatedAt: new Date(r.updated_at),
 });
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export interface ContractWrite {
   customerId: string;
@@ -63,7 +85,7 @@ export class ContractStore {
 
   async byNumber(contractNumber: string, forUpdate = false): Promise<Contract | undefined> {
     const q = this.base().where('k.contract_number', contractNumber).first();
-    const row = await (forUpdate ? q.forUpdate('k') : q);
+    const row = (await (forUpdate ? q.forUpdate('k') : q)) as ContractRow | undefined;
     return row ? mapRow(row) : undefined;
   }
 
@@ -86,8 +108,8 @@ export class ContractStore {
   async insert(contractNumber: string, w: ContractWrite, at: Date): Promise<void> {
     const [row] = await this.db('contracts')
       .insert({ contract_number: contractNumber, ...this.values(w), version: 1, created_at: at, updated_at: at })
-      .returning('id');
-    await this.db('contract_history').insert({ contract_id: row.id, version: 1, body: JSON.stringify(w.body), changed_at: at });
+      .returning<Array<{ id: string | number }>>('id');
+    await this.db('contract_history').insert({ contract_id: row!.id, version: 1, body: JSON.stringify(w.body), changed_at: at });
   }
 
   async update(id: string, version: number, w: ContractWrite, at: Date): Promise<void> {
@@ -100,8 +122,8 @@ export class ContractStore {
       .join('contracts as k', 'k.id', 'h.contract_id')
       .where('k.contract_number', contractNumber)
       .orderBy('h.version')
-      .select('h.version', 'h.body', 'h.changed_at');
-    return rows.map((r: { version: number; body: ContractBody; changed_at: string }) => ({
+      .select<Array<{ version: number; body: ContractBody; changed_at: string }>>('h.version', 'h.body', 'h.changed_at');
+    return rows.map((r) => ({
       version: Number(r.version),
       body: r.body,
       changedAt: new Date(r.changed_at),
@@ -110,14 +132,14 @@ export class ContractStore {
 
   /** The customer's contracts: active first, then the newest. */
   async ofCustomer(customerId: string): Promise<Contract[]> {
-    const rows = await this.base()
+    const rows: ContractRow[] = await this.base()
       .where('k.customer_id', customerId)
       .orderByRaw(`(k.status = 'active') DESC, k.valid_from DESC, k.contract_number`);
     return rows.map(mapRow);
   }
 
   async ofCustomerByNumber(customerId: string, contractNumber: string): Promise<Contract | undefined> {
-    const row = await this.base().where({ 'k.customer_id': customerId, 'k.contract_number': contractNumber }).first();
+    const row = (await this.base().where({ 'k.customer_id': customerId, 'k.contract_number': contractNumber }).first()) as ContractRow | undefined;
     return row ? mapRow(row) : undefined;
   }
 }

@@ -49,6 +49,16 @@ export interface SpooledFile {
   dispose(): Promise<void>;
 }
 
+/** A row of `files` as the driver returns it. */
+interface FileRow {
+  id: string;
+  size: string | number;
+  sha256: string;
+  content_type: FileType;
+  chunk_count: number;
+  created_at: Date | string;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const TYPE_NAMES: Record<string, string> = {
@@ -241,7 +251,7 @@ export class FileStore {
   /** A stored file's facts and a way to stream it; undefined when there is no such file. */
   async open(fileId: string): Promise<OpenedFile | undefined> {
     if (!UUID.test(fileId)) return undefined;
-    const row = await this.db('files').where({ id: fileId }).first();
+    const row = (await this.db('files').where({ id: fileId }).first()) as FileRow | undefined;
     if (!row) return undefined;
     const chunkCount = Number(row.chunk_count);
     return {

@@ -82,7 +82,7 @@ export class DocumentService {
             return { created: false, changed: false, document: existing };
           }
           const fileId = sameBytes
-            ? existing!.fileId
+            ? existing.fileId
             : (
                 await this.files.save(trx, {
                   source: { path: spooled.path },

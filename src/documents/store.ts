@@ -22,8 +22,24 @@ export interface DocumentRecord {
   updatedAt: Date;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const mapRow = (r: any): DocumentRecord => ({
+/** A row of `documents` joined with its file's facts and its customer's number, as the driver returns it. */
+interface DocumentRow {
+  id: string | number;
+  document_number: string;
+  customer_id: string | number | null;
+  customer_number: string | null;
+  title: string;
+  category: DocumentCategory;
+  version: number;
+  file_id: string;
+  content_type: FileType;
+  size: string | number;
+  sha256: string;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+const mapRow = (r: DocumentRow): DocumentRecord => ({
   id: String(r.id),
   documentNumber: r.document_number,
   customerId: r.customer_id === null ? null : String(r.customer_id),
@@ -38,7 +54,6 @@ const mapRow = (r: any): DocumentRecord => ({
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 const COLUMNS = ['d.*', 'f.content_type', 'f.size', 'f.sha256', 'c.customer_number'];
 
@@ -62,7 +77,7 @@ export class DocumentStore {
 
   async byNumber(documentNumber: string, forUpdate = false): Promise<DocumentRecord | undefined> {
     const q = this.base().where('d.document_number', documentNumber).first();
-    const row = await (forUpdate ? q.forUpdate('d') : q);
+    const row = (await (forUpdate ? q.forUpdate('d') : q)) as DocumentRow | undefined;
     return row ? mapRow(row) : undefined;
   }
 
@@ -78,8 +93,8 @@ export class DocumentStore {
         created_at: at,
         updated_at: at,
       })
-      .returning('id');
-    const id = String(row.id);
+      .returning<Array<{ id: string | number }>>('id');
+    const id = String(row!.id);
     await this.insertVersion(id, 1, values, at);
     return id;
   }
@@ -109,28 +124,28 @@ export class DocumentStore {
   }
 
   async versionCount(documentId: string): Promise<number> {
-    const [row] = await this.db('document_versions').where({ document_id: documentId }).count<{ n: string }[]>('* as n');
+    const [row] = await this.db('document_versions').where({ document_id: documentId }).count<Array<{ n: string | number }>>('* as n');
     return Number(row?.n ?? 0);
   }
 
   /** The customer's own documents and those for everyone, newest first, after a (updatedAt, id) cursor. */
   async visibleTo(customerId: string, limit: number, after?: { updatedAt: Date; id: string }): Promise<DocumentRecord[]> {
     const q = this.base()
-      .where((w) => w.whereNull('d.customer_id').orWhere('d.customer_id', customerId))
+      .where((w) => void w.whereNull('d.customer_id').orWhere('d.customer_id', customerId))
       .orderBy([
         { column: 'd.updated_at', order: 'desc' },
         { column: 'd.id', order: 'desc' },
       ])
       .limit(limit);
     if (after) q.whereRaw('(d.updated_at, d.id) < (?, ?)', [after.updatedAt, after.id]);
-    return (await q).map(mapRow);
+    return ((await q) as DocumentRow[]).map(mapRow);
   }
 
   async visibleByNumber(customerId: string, documentNumber: string): Promise<DocumentRecord | undefined> {
-    const row = await this.base()
+    const row = (await this.base()
       .where('d.document_number', documentNumber)
-      .where((w) => w.whereNull('d.customer_id').orWhere('d.customer_id', customerId))
-      .first();
+      .where((w) => void w.whereNull('d.customer_id').orWhere('d.customer_id', customerId))
+      .first()) as DocumentRow | undefined;
     return row ? mapRow(row) : undefined;
   }
 }

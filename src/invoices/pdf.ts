@@ -64,8 +64,8 @@ type ParsedFont = { layout: (...args: unknown[]) => unknown };
 let fonts: { regular: ParsedFont; bold: ParsedFont } | undefined;
 function loadFonts() {
   fonts ??= {
-    regular: fontkit.create(fs.readFileSync(`${fontDir}DejaVuSans.ttf`)) as unknown as ParsedFont,
-    bold: fontkit.create(fs.readFileSync(`${fontDir}DejaVuSans-Bold.ttf`)) as unknown as ParsedFont,
+    regular: fontkit.create(fs.readFileSync(`${fontDir}DejaVuSans.ttf`)) as ParsedFont,
+    bold: fontkit.create(fs.readFileSync(`${fontDir}DejaVuSans-Bold.ttf`)) as ParsedFont,
   };
   return fonts;
 }
