@@ -53,10 +53,13 @@ function countParts(text: string): { parts: number; encoding: 'gsm' | 'ucs2' } {
   return { encoding: 'ucs2', parts: text.length <= 70 ? 1 : Math.ceil(text.length / 67) };
 }
 
+/** A field of the request as text (numbers allowed, anything else empty). */
+const text = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+
 function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
 }
 
 async function readBody(req: http.IncomingMessage, limit = 64 * 1024): Promise<string> {
@@ -105,7 +108,7 @@ export function createMockSms(options: { token?: string } = {}): MockSms {
       send(res, 400, { error: 8, message: 'Error in request' });
       return;
     }
-    const to = String(p.to ?? '').replace(/^\+/, '');
+    const to = text(p.to).replace(/^\+/, '');
     const message = typeof p.message === 'string' ? p.message : '';
     if (!message) {
       send(res, 400, { error: 11, message: 'Message empty' });
@@ -115,11 +118,11 @@ export function createMockSms(options: { token?: string } = {}): MockSms {
       send(res, 400, {
         error: 13,
         message: 'No correct phone numbers',
-        invalid_numbers: [{ number: to, submitted_number: String(p.to ?? ''), message: 'Invalid phone number' }],
+        invalid_numbers: [{ number: to, submitted_number: text(p.to), message: 'Invalid phone number' }],
       });
       return;
     }
-    const idx = p.idx === undefined ? null : String(p.idx);
+    const idx = p.idx === undefined ? null : text(p.idx);
     const checkIdx = p.check_idx === true || p.check_idx === '1' || p.check_idx === 'true';
     if (idx && checkIdx && usedIdx.has(idx)) {
       send(res, 400, { error: 53, message: 'Not unique idx' });
@@ -129,11 +132,11 @@ export function createMockSms(options: { token?: string } = {}): MockSms {
     const { parts, encoding } = countParts(message);
     const id = `${Date.now().toString(16).toUpperCase()}${(++seq).toString(16).padStart(6, '0').toUpperCase()}`;
     const at = new Date();
-    messages.push({ id, to, from: String(p.from ?? 'Test'), message, parts, encoding, idx, receivedAt: at.toISOString() });
+    messages.push({ id, to, from: text(p.from) || 'Test', message, parts, encoding, idx, receivedAt: at.toISOString() });
     for (const w of waiters.splice(0)) w();
     send(res, 200, {
       count: 1,
-      list: [{ id, points: Number((0.16 * parts).toFixed(2)), number: to, date_sent: Math.floor(at.getTime() / 1000), submitted_number: String(p.to), status: 'QUEUE', error: null, idx, parts }],
+      list: [{ id, points: Number((0.16 * parts).toFixed(2)), number: to, date_sent: Math.floor(at.getTime() / 1000), submitted_number: text(p.to), status: 'QUEUE', error: null, idx, parts }],
     });
   }
 

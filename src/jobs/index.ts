@@ -41,7 +41,7 @@ function knexExecutor(knex: Knex): PgBoss.Db {
     async executeSql(text: string, values: unknown[]) {
       const conn = await client.acquireConnection();
       try {
-        return (await conn.query(text, values)) as { rows: unknown[] };
+        return await conn.query(text, values);
       } finally {
         await client.releaseConnection(conn);
       }
@@ -63,7 +63,7 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
     // Fewer background statements on PGlite's one connection; archive and delete as usual.
     monitorStateIntervalSeconds: 300,
     maintenanceIntervalSeconds: 300,
-  } as PgBoss.ConstructorOptions);
+  });
   boss.on('error', (err: Error) => logger.error({ err: { message: err.message } }, 'job engine error'));
   await boss.start();
 
@@ -113,7 +113,7 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
     async stop() {
       for (const t of timers) clearInterval(t);
       // Waits for runs in progress (up to 30 s), then lets go; the knex connections stay knex's.
-      await boss.stop({ graceful: true, wait: true, timeout: 30_000, close: false } as PgBoss.StopOptions);
+      await boss.stop({ graceful: true, wait: true, timeout: 30_000, close: false });
     },
   };
 }

@@ -288,7 +288,7 @@ export class NoticesService {
       return { c, reason, outstanding: outstanding.toFixed(2) };
     });
     // One statement for the batch; rows another instance logged first do not come back.
-    const inserted = (await trx('notice_log')
+    const inserted = await trx('notice_log')
       .insert(
         decided.map((d) => ({
           document: d.c.invoiceNumber,
@@ -302,7 +302,7 @@ export class NoticesService {
       )
       .onConflict(['document', 'notice', 'channel'])
       .ignore()
-      .returning(['id', 'document', 'notice', 'channel', 'outcome'])) as Array<{ id: string | number; document: string; notice: string; channel: string; outcome: string }>;
+      .returning<Array<{ id: string | number; document: string; notice: string; channel: string; outcome: string }>>(['id', 'document', 'notice', 'channel', 'outcome']);
     const won = new Map(inserted.map((r) => [`${r.document}\u0000${r.notice}\u0000${r.channel}`, String(r.id)]));
     const toSend = decided
       .filter((d) => !d.reason)

@@ -87,15 +87,15 @@ export interface OutboxSms {
 export async function enqueueEmail(db: Queryable, email: OutboxEmail): Promise<string> {
   const [row] = await db('outbox_messages')
     .insert({ channel: 'email', recipient: email.to, subject: email.subject, body: email.body, template: email.template })
-    .returning('id');
-  return String((row as { id: string | number }).id);
+    .returning<Array<{ id: string | number }>>('id');
+  return String(row!.id);
 }
 
 export async function enqueueSms(db: Queryable, sms: OutboxSms): Promise<string> {
   const [row] = await db('outbox_messages')
     .insert({ channel: 'sms', recipient: sms.to, body: sms.body, template: sms.template, quiet_at_night: sms.quietAtNight ?? false })
-    .returning('id');
-  return String((row as { id: string | number }).id);
+    .returning<Array<{ id: string | number }>>('id');
+  return String(row!.id);
 }
 
 export class OutboxStore {
@@ -158,8 +158,8 @@ export class OutboxStore {
     const [row] = await this.db('outbox_messages')
       .where({ id, status: 'failed' })
       .update({ status: 'pending', attempts: 0, first_attempt_at: null, next_attempt_at: null, failed_at: null, locked_until: null })
-      .returning('*');
-    return row ? mapOutbox(row as OutboxDbRow) : undefined;
+      .returning<OutboxDbRow[]>('*');
+    return row ? mapOutbox(row) : undefined;
   }
 }
 
@@ -265,7 +265,7 @@ export async function logNotice(
   db: Queryable,
   entry: { document: string; notice: string; channel: Channel; customerId: string; outcome: 'queued' | 'dropped'; reason?: string | null; at: Date },
 ): Promise<string | null> {
-  const rows = (await db('notice_log')
+  const rows = await db('notice_log')
     .insert({
       document: entry.document,
       notice: entry.notice,
@@ -277,7 +277,7 @@ export async function logNotice(
     })
     .onConflict(['document', 'notice', 'channel'])
     .ignore()
-    .returning('id')) as Array<{ id: string | number }>;
+    .returning<Array<{ id: string | number }>>('id');
   return rows[0] ? String(rows[0].id) : null;
 }
 

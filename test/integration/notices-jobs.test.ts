@@ -27,8 +27,12 @@ describe('job runner (pg-boss on knex’s connections)', () => {
   it('runs a module’s periodic job through the queue and keeps the app’s queries working meanwhile', async () => {
     let runs = 0;
     const jobs: JobDefinition[] = [
-      { name: 'test-tick', schedule: { everySeconds: 1 }, run: async () => void runs++ },
-      { name: 'test-daily', schedule: { cron: '0 6 * * *' }, run: async () => {} },
+      { name: 'test-tick', schedule: { everySeconds: 1 }, run: () => {
+          runs++;
+          return Promise.resolve();
+        },
+      },
+      { name: 'test-daily', schedule: { cron: '0 6 * * *' }, run: () => Promise.resolve() },
     ];
     const runner = await startJobRunner({ knex: db.knex, jobs, logger, schema: `${db.schema ?? 'pgboss'}_jobs` });
     try {
