@@ -4,8 +4,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/createDb.js';
 import { createDocumentsModule, type DocumentService } from './documents/index.js';
-import { createContractsModule, type ContractService } from './contracts/index.js';
-import { createMetersModule, type MeterService } from './meters/index.js';
+import { createContractsModule, presentContract, type ContractService } from './contracts/index.js';
+import { createMetersModule, presentMeter, type MeterService } from './meters/index.js';
 import { createNoticesModule, type NoticesService } from './notices/index.js';
 import { GatewayClient, loadMerchantKeys, type MerchantKeys } from './gateway/index.js';
 import { createCustomersModule, type CustomersService } from './customers/index.js';
@@ -92,7 +92,21 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
   const metrics = new HttpMetrics();
   const ledgerModule = createLedgerModule({ db: db.knex, clock });
   const ledger = ledgerModule.service;
-  const customersModule = createCustomersModule({ db: db.knex });
+  const customersModule = createCustomersModule({
+    db: db.knex,
+    // GET /api/me lists each property's contracts and meters, read from the modules that own them
+    // (built further down; called only when a request comes).
+    propertyDetails: async (customerId) => {
+      const [contractsOf, metersOf] = await Promise.all([
+        contracts.service.contractsByProperty(customerId),
+        metersModule.service.metersByProperty(customerId),
+      ]);
+      return (propertyNumber) => ({
+        contracts: (contractsOf.get(propertyNumber) ?? []).map(presentContract),
+        meters: (metersOf.get(propertyNumber) ?? []).map(presentMeter),
+      });
+    },
+  });
   const customers = customersModule.service;
   const invoicesModule = createInvoicesModule({ db: db.knex, customers, ledger, seller: config.merchant });
   const invoices = invoicesModule.service;

@@ -7,7 +7,8 @@ export { CustomersService, type CustomerWithProperties, type PropertyDetails } f
 export type { Customer, Property } from './store.js';
 export { customerErrors } from './errors.js';
 
-const noDetails: PropertyDetails = () => Promise.resolve(() => ({}));
+/** Without the contracts and meters modules (a partial wiring) a property lists none. */
+const noDetails: PropertyDetails = () => Promise.resolve(() => ({ contracts: [], meters: [] }));
 
 export type CustomersModule = AppModule<CustomersService>;
 

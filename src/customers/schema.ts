@@ -44,10 +44,14 @@ export const customerAnswer = z
   })
   .meta({ id: 'Customer' });
 
-/** A contract of a property, as `GET /api/me` lists it (filled by the contracts module when wired). */
-const propertyContract = z.object({ number: z.string(), service: z.string(), status: z.string() }).passthrough();
-/** A meter of a property, as `GET /api/me` lists it (filled by the meters module when wired). */
-const propertyMeter = z.object({ serialNumber: z.string(), status: z.string() }).passthrough();
+// A property's contracts and meters as `GET /api/me` lists them: the contracts and meters modules
+// present them (the same fields as GET /api/contracts/{number} and GET /api/meters/{serial}).
+const propertyContract = z
+  .looseObject({ number: z.string(), service: z.string(), status: z.string(), validFrom: z.string(), validTo: z.string().nullable(), hasScan: z.boolean() })
+  .meta({ description: 'As GET /api/contracts/{number} answers it.' });
+const propertyMeter = z
+  .looseObject({ number: z.string(), kind: z.string(), status: z.string(), legalisationValidUntil: z.string(), legalisationWarning: z.boolean() })
+  .meta({ description: 'As GET /api/meters/{serial} answers it.' });
 
 /** `GET /api/me` (SPEC 4.3). */
 export const meAnswer = z
@@ -62,8 +66,8 @@ export const meAnswer = z
       z.object({
         id: z.string(),
         address,
-        contracts: z.array(propertyContract).optional(),
-        meters: z.array(propertyMeter).optional(),
+        contracts: z.array(propertyContract),
+        meters: z.array(propertyMeter),
       }),
     ),
   })

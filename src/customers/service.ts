@@ -8,7 +8,7 @@ import { CustomerStore, type Customer, type Property } from './store.js';
  * What `GET /api/me` adds to each property (its contracts and meters), given by the modules that
  * own them through their index.ts; read once per request for one customer.
  */
-export type PropertyDetails = (customerId: string) => Promise<(propertyNumber: string) => Record<string, unknown[]>>;
+export type PropertyDetails = (customerId: string) => Promise<(propertyNumber: string) => { contracts: unknown[]; meters: unknown[] }>;
 
 export type CustomerWithProperties = Customer & { properties: Property[] };
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { BILLING_TOKEN, startTestService, type TestService } from '../helpers/service.js';
 import { createCustomer, putInvoice, type TestCustomer } from '../helpers/factories.js';
 
 let svc: TestService;
@@ -42,8 +42,46 @@ describe('customer portal', () => {
       customerNumber: c.customerNumber,
       login: c.login,
       address: { postalCode: '32-600', city: 'Oświęcim' },
-      properties: [{ id: c.propertyId }],
+      properties: [{ id: c.propertyId, contracts: [], meters: [] }],
     });
+  });
+
+  it('GET /api/me lists each property with its contracts and meters', async () => {
+    const c = await createCustomer(svc);
+    const tariff = { code: 'G1', name: 'Gospodarstwa domowe' };
+    const contract = await svc.request('PUT', `/api/billing/contracts/UM-${c.customerNumber}`, {
+      token: BILLING_TOKEN,
+      body: { customerNumber: c.customerNumber, propertyId: c.propertyId, service: 'water_sewage', signedOn: '2020-01-10', validFrom: '2020-02-01', status: 'active', tariff },
+    });
+    expect(contract.status).toBe(201);
+    const meter = await svc.request('PUT', `/api/billing/meters/WM-${c.customerNumber}`, {
+      token: BILLING_TOKEN,
+      body: {
+        customerNumber: c.customerNumber,
+        propertyId: c.propertyId,
+        kind: 'main',
+        status: 'active',
+        owner: 'utility',
+        registeredOn: '2020-01-15',
+        installedOn: '2020-01-20',
+        legalisedOn: '2020-01-01',
+        legalisationValidUntil: '2026-12-31',
+        tariff,
+      },
+    });
+    expect(meter.status).toBe(201);
+    const me = await svc.request('GET', '/api/me', { token: c.token });
+    expect(me.status).toBe(200);
+    expect(me.body.properties).toHaveLength(1);
+    expect(me.body.properties[0]).toMatchObject({
+      id: c.propertyId,
+      contracts: [{ number: `UM-${c.customerNumber}`, service: 'water_sewage', status: 'active', hasScan: false }],
+      meters: [{ number: `WM-${c.customerNumber}`, kind: 'main', status: 'active', legalisationWarning: true }],
+    });
+    // Another customer sees none of them.
+    const other = await createCustomer(svc);
+    const theirs = await svc.request('GET', '/api/me', { token: other.token });
+    expect(theirs.body.properties[0]).toMatchObject({ contracts: [], meters: [] });
   });
 
   it("shows a customer only their own invoices; another's number answers 404", async () => {
