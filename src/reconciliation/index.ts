@@ -11,6 +11,8 @@ export { DailyReconciliation, startDailyReconciliation, previousDate, DAILY_CHEC
 export { ReconciliationService } from './service.js';
 export type { BankPayoutsOf, ReconciledOrder, ReconciliationGateway, ReconciliationPayments } from './service.js';
 export type { ItemView, ReportView, RunSummaryView } from './presenters.js';
+/** The CSV export of a date's items (also used by the accounting page in src/web). */
+export { itemsCsv } from './presenters.js';
 
 export interface ReconciliationDeps {
   db: Knex;

@@ -163,6 +163,14 @@ export class ReconciliationStore {
    * lands in missing_locally with that said.
    */
   async classifyReportRows(runId: number, stage: string, date: string): Promise<void> {
+    // Repeated paymentIds are rare: found first, so a report without them skips that join.
+    const { rows: repeated } = await this.db.raw<{ rows: unknown[] }>(
+      `SELECT 1 FROM ${stage} GROUP BY payment_id HAVING count(*) > 1 LIMIT 1`,
+    );
+    const repeats =
+      repeated.length > 0
+        ? `(SELECT payment_id, min(line) AS line FROM ${stage} GROUP BY payment_id HAVING count(*) > 1)`
+        : '(SELECT NULL::text AS payment_id, NULL::integer AS line WHERE false)';
     await this.db.raw(
       `INSERT INTO reconciliation_items
          (run_id, category, payment_id, id_trans, gateway_amount, gateway_currency, local_amount, local_credited, order_id, report_line, detail)
@@ -198,7 +206,7 @@ export class ReconciliationStore {
                   END AS detail
              FROM ${stage} s
              LEFT JOIN payment_orders o ON o.id_trans = s.id_trans
-             LEFT JOIN (SELECT payment_id, min(line) AS line FROM ${stage} GROUP BY payment_id HAVING count(*) > 1) dp
+             LEFT JOIN ${repeats} dp
                     ON dp.payment_id = s.payment_id AND dp.line < s.line
          ) c
         ORDER BY c.line`,
