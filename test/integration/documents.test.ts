@@ -47,6 +47,15 @@ describe('documents: the billing feed', () => {
     expect(old?.sha256).toBe(first.body.sha256);
   });
 
+  it('a new title alone is a new version that keeps the same stored file', async () => {
+    const id = uniqueNumber('DOC');
+    const first = await feed(id, samplePdf('same'), { title: 'Formularz', category: 'form' });
+    const renamed = await feed(id, samplePdf('same'), { title: 'Formularz (nowy)', category: 'form' });
+    expect(renamed.body).toMatchObject({ version: 2, changed: true, title: 'Formularz (nowy)', sha256: first.body.sha256 });
+    const files = await svc.db.knex('document_versions as v').join('documents as d', 'd.id', 'v.document_id').where('d.document_number', id).distinct('v.file_id');
+    expect(files).toHaveLength(1);
+  });
+
   it('takes PNG and UTF-8 text, checked against the bytes', async () => {
     const png = await feed(uniqueNumber('DOC'), samplePng(), { title: 'Mapa', category: 'other' }, 'image/png');
     expect(png.status).toBe(201);
