@@ -317,6 +317,64 @@ describe('payment reminders', () => {
   });
 });
 
+describe('meter legalisation notice', () => {
+  it('30 days before the legalisation ends, once per meter and date', async () => {
+    const c = await createCustomer(svc);
+    const email = `wod-${c.customerNumber.toLowerCase()}@example.com`;
+    await subscribe(c, email, newPhone(), { invoiceIssued: false, reminders: true });
+    const serial = uniqueNumber('WM');
+    const put = await svc.request('PUT', `/api/billing/meters/${serial}`, {
+      token: BILLING_TOKEN,
+      body: {
+        customerNumber: c.customerNumber,
+        propertyId: c.propertyId,
+        kind: 'main',
+        status: 'active',
+        owner: 'utility',
+        registeredOn: '2021-01-10',
+        installedOn: '2021-01-10',
+        legalisedOn: '2021-01-05',
+        legalisationValidUntil: '2026-12-31',
+        tariff: { code: 'G1', name: 'Gospodarstwa domowe' },
+      },
+    });
+    expect([200, 201]).toContain(put.status);
+    const source = (from: string, to: string) => svc.deps.meters.metersWithLegalisationEndingBetween(from, to);
+    // 35 days before: not yet.
+    svc.clock.set(warsaw('2026-11-26', '10:00'));
+    expect(await svc.deps.notices.meterLegalisationNotices(source)).toBe(0);
+    svc.clock.set(warsaw('2026-12-01', '10:00'));
+    expect(await svc.deps.notices.meterLegalisationNotices(source)).toBe(2);
+    expect(await svc.deps.notices.meterLegalisationNotices(source)).toBe(0);
+    await deliver(svc);
+    const mail = svc.smtp.messages.find((m) => m.to.includes(email) && m.subject.includes(serial))!;
+    expect(mail.subject).toBe(`Kończy się legalizacja wodomierza ${serial}`);
+    expect(mail.text).toContain('jest ważna do 31 grudnia 2026 (za 30 dni)');
+  });
+});
+
+describe('the demo inbox (SMTP mock)', () => {
+  it('shows what it received as JSON and as a Polish page with the text escaped', async () => {
+    const c = await createCustomer(svc);
+    const email = `html-${c.customerNumber.toLowerCase()}@example.com`;
+    const { enqueueEmail } = await import('../../src/notices/index.js');
+    await enqueueEmail(svc.db.knex, { to: email, subject: 'Test <b>pogrubienia</b>', body: 'Treść <script>alert(1)</script> & „cudzysłów”', template: 'test' });
+    await deliver(svc);
+    const json = (await (await fetch(`${svc.smtp.inboxUrl}/messages?to=${encodeURIComponent(email)}`)).json()) as { messages: Array<{ subject: string; text: string }> };
+    expect(json.messages).toHaveLength(1);
+    expect(json.messages[0]!.text).toContain('<script>alert(1)</script>');
+    const page = await fetch(`${svc.smtp.inboxUrl}/`);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain('<html lang="pl">');
+    expect(html).toContain('Skrzynka demonstracyjna IBOK');
+    expect(html).toContain('Test &lt;b&gt;pogrubienia&lt;/b&gt;');
+    expect(html).toContain('Treść &lt;script&gt;alert(1)&lt;/script&gt; &amp; „cudzysłów”');
+    expect(html).not.toContain('<script>');
+  });
+});
+
 describe('delivery', () => {
   it('SMTP down for a while: retried with backoff, delivered once after it recovers', async () => {
     const c = await createCustomer(svc);
