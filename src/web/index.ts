@@ -12,6 +12,7 @@ import { registerContractAndDocumentPages } from './pages/contracts.js';
 import { registerMeterPages } from './pages/meters.js';
 import { registerNoticePages } from './pages/notices.js';
 import { registerPublicPages } from './pages/public.js';
+import { registerStaffPages } from './pages/staff.js';
 import { CONTRAST_COOKIE, render, sourceDir } from './render.js';
 import { fallbackHtmlHeaders, pageSecurityHeaders } from './security.js';
 import { webServices, type WebServices } from './services.js';
@@ -134,13 +135,20 @@ function loadUser(services: WebServices): Middleware {
   };
 }
 
+/** Paths whose forms carry files (multipart/form-data). */
+const MULTIPART_FORMS = new Set(['/ksiegowosc/wyciagi']);
+
 const formParser = koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: '64kb', parsedMethods: ['POST'] as never });
 
 /** Every POST carries the session's CSRF token (`_csrf`); multipart forms check it after parsing. */
 function formsWithCsrf(): Middleware {
   return async (ctx, next: Next) => {
     if (ctx.method !== 'POST') return next();
-    if (ctx.is('multipart')) return next();
+    if (ctx.is('multipart')) {
+      // Only forms with files are multipart; they check the token once their body is read.
+      if (!MULTIPART_FORMS.has(ctx.path)) throw new WebError(415, 'Ten formularz nie przyjmuje plików.');
+      return next();
+    }
     await formParser(ctx, async () => {});
     const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {};
     requireCsrf(ctx, body._csrf);
@@ -201,6 +209,7 @@ export function webPages(app: Koa, deps: Deps): Middleware {
   registerMeterPages(router, pageDeps);
   registerContractAndDocumentPages(router, pageDeps);
   registerNoticePages(router, pageDeps);
+  registerStaffPages(router, pageDeps);
 
   const routes = router.routes();
   const fallback = fallbackHtmlHeaders();

@@ -34,14 +34,22 @@ const CUSTOMER_NAV: NavItem[] = [
   { href: '/ustawienia', label: 'Ustawienia' },
 ];
 
-const STAFF_NAV: NavItem[] = [{ href: '/', label: 'Pulpit' }];
+const ADMIN_NAV: NavItem[] = [
+  { href: '/', label: 'Pulpit' },
+  { href: '/biuro/wysylka', label: 'Nieudane wysyłki' },
+];
 
-/** Navigation of the logged-in user; pages of modules that exist register themselves here. */
-export const navigation = { customer: CUSTOMER_NAV, staff: STAFF_NAV };
+const ACCOUNTING_NAV: NavItem[] = [
+  { href: '/', label: 'Pulpit' },
+  { href: '/ksiegowosc/uzgodnienia', label: 'Uzgodnienia' },
+];
+
+/** Navigation of the logged-in user by role. */
+export const navigation = { customer: CUSTOMER_NAV, admin: ADMIN_NAV, accounting: ACCOUNTING_NAV };
 
 function navFor(user: WebUser | undefined): NavItem[] {
   if (!user || user.mustChangePassword) return [];
-  return user.role === 'customer' ? navigation.customer : navigation.staff;
+  return navigation[user.role];
 }
 
 function isCurrent(item: NavItem, current: string): boolean {
