@@ -111,7 +111,9 @@ export class ContractService {
   async scanOfCustomer(customerId: string, contractNumber: string): Promise<{ contract: Contract; file: OpenedFile; fileName: string }> {
     const contract = await this.contractOfCustomer(customerId, contractNumber);
     const scan = contract.scanDocumentNumber ? await this.documents.openByNumber(contract.scanDocumentNumber) : undefined;
-    if (!scan) throw contractErrors.create('contract_scan_not_found', `Contract ${contractNumber} has no signed scan.`);
+    // A document later fed for another customer is no longer this contract's scan to show.
+    const visible = scan && (scan.document.customerId === null || scan.document.customerId === customerId);
+    if (!scan || !visible) throw contractErrors.create('contract_scan_not_found', `Contract ${contractNumber} has no signed scan.`);
     return { contract, file: scan.file, fileName: `Umowa ${contract.contractNumber}` };
   }
 }

@@ -174,6 +174,15 @@ describe('contracts: customers', () => {
     const none = await svc.request('GET', `/api/contracts/${bare}/scan`, { token: c.token });
     expect(none.status).toBe(404);
     expect(none.body.error.code).toBe('contract_scan_not_found');
+    // The scan document fed again for another customer is not shown with this contract any more.
+    await svc.request('PUT', `/api/billing/documents/${scan}?title=Skan&category=contract_scan&customerNumber=${b.customerNumber}`, {
+      token: BILLING_TOKEN,
+      rawBody: pdf,
+      headers: { 'content-type': 'application/pdf' },
+    });
+    const moved = await svc.request('GET', `/api/contracts/${encodeURIComponent(number)}/scan`, { token: c.token });
+    expect(moved.status).toBe(404);
+    expect(moved.body.error.code).toBe('contract_scan_not_found');
   });
 
   it("answers 404 for another customer's contract and its scan, 401 without a token, 403 for staff", async () => {
