@@ -13,6 +13,7 @@ import { registerMeterPages } from './pages/meters.js';
 import { registerNoticePages } from './pages/notices.js';
 import { registerPublicPages } from './pages/public.js';
 import { registerStaffPages } from './pages/staff.js';
+import { registerRequestPages } from './pages/requests.js';
 import { CONTRAST_COOKIE, render, sourceDir } from './render.js';
 import { fallbackHtmlHeaders, pageSecurityHeaders } from './security.js';
 import { webServices, type WebServices } from './services.js';
@@ -136,7 +137,7 @@ function loadUser(services: WebServices): Middleware {
 }
 
 /** Paths whose forms carry files (multipart/form-data). */
-const MULTIPART_FORMS = new Set(['/ksiegowosc/wyciagi']);
+const MULTIPART_FORMS = new Set(['/ksiegowosc/wyciagi', '/zgloszenia/nowe']);
 
 const formParser = koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: '64kb', parsedMethods: ['POST'] as never });
 
@@ -209,6 +210,7 @@ export function webPages(app: Koa, deps: Deps): Middleware {
   registerMeterPages(router, pageDeps);
   registerContractAndDocumentPages(router, pageDeps);
   registerNoticePages(router, pageDeps);
+  registerRequestPages(router, pageDeps);
   registerStaffPages(router, pageDeps);
 
   const routes = router.routes();

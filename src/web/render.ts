@@ -30,6 +30,7 @@ const CUSTOMER_NAV: NavItem[] = [
   { href: '/umowy', label: 'Umowy' },
   { href: '/wodomierze', label: 'Wodomierze' },
   { href: '/dokumenty', label: 'Dokumenty' },
+  { href: '/zgloszenia', label: 'Zgłoszenia' },
   { href: '/powiadomienia', label: 'Powiadomienia' },
   { href: '/ustawienia', label: 'Ustawienia' },
 ];

@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
+import { AppError } from '../../errors.js';
 import type { PageDeps } from '../index.js';
 import { render } from '../render.js';
 import { WebError, type WebUser } from '../state.js';
@@ -52,45 +53,50 @@ export function registerPublicPages(router: Router, { services, deps }: PageDeps
   });
 
   router.get('/wniosek', (ctx) => {
-    render(ctx, 'application', { title: 'Wniosek o dostęp do IBOK', errors: {}, form: {}, available: applicationsAvailable(deps) });
+    render(ctx, 'application', { title: 'Wniosek o dostęp do IBOK', errors: {}, form: {}, available: true });
   });
 
   router.post('/wniosek', async (ctx) => {
     const raw = formBody(ctx);
     const form = Object.fromEntries(Object.entries(raw).filter(([k, v]) => k !== '_csrf' && typeof v === 'string')) as Record<string, string>;
     const parsed = applicationForm.safeParse({ ...form, phone: form.phone || undefined });
-    const available = applicationsAvailable(deps);
+    const available = true;
     if (!parsed.success) {
       return render(ctx, 'application', { title: 'Wniosek o dostęp do IBOK', errors: fieldErrors(parsed.error), form, available }, 400);
     }
-    if (!available) {
-      throw new WebError(503, 'Wnioski online nie są jeszcze przyjmowane. Prosimy przesłać wniosek pocztą, e-mailem (pwik@pwik.oswiecim.pl) albo złożyć go osobiście.');
+    try {
+      await submitApplication(deps, parsed.data, ctx.ip);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 429) {
+        if (err.headers?.['Retry-After']) ctx.set('Retry-After', err.headers['Retry-After']);
+        throw new WebError(429, 'Z tego adresu wysłano w ostatniej godzinie zbyt wiele wniosków. Spróbuj ponownie później.');
+      }
+      if (err instanceof AppError && err.status === 400) {
+        return render(ctx, 'application', { title: 'Wniosek o dostęp do IBOK', errors: { customerNumber: 'Sprawdź dane we wniosku.' }, form, available }, 400);
+      }
+      throw err;
     }
-    await submitApplication(deps, parsed.data, ctx.ip);
     render(ctx, 'application-sent', { title: 'Wniosek wysłany' }, 202);
   });
 }
 
-interface ApplicationsPort {
-  submit(input: Record<string, unknown>, clientAddress: string): Promise<unknown>;
-}
-
-function applicationsAvailable(deps: PageDeps['deps']): boolean {
-  return !!(deps as unknown as { applications?: ApplicationsPort }).applications;
-}
-
 async function submitApplication(deps: PageDeps['deps'], data: z.output<typeof applicationForm>, ip: string): Promise<void> {
-  const port = (deps as unknown as { applications?: ApplicationsPort }).applications!;
-  await port.submit(
+  await deps.applications.submit(
     {
       customerNumber: data.customerNumber,
       name: data.name,
       email: data.email,
       ...(data.phone ? { phone: data.phone } : {}),
       invoiceNumber: data.invoiceNumber,
-      invoiceAmount: data.invoiceAmount.replace(',', '.'),
+      invoiceAmount: normaliseAmount(data.invoiceAmount),
       acceptTerms: true,
     },
     ip,
   );
+}
+
+/** `123,4` → `123.40`: the form takes a Polish comma; the service takes a decimal string. */
+function normaliseAmount(value: string): string {
+  const [int, frac = ''] = value.replace(',', '.').split('.');
+  return `${int}.${frac.padEnd(2, '0')}`;
 }
