@@ -7,6 +7,8 @@ import { createDocumentsModule, type DocumentService } from './documents/index.j
 import { createContractsModule, presentContract, type ContractService } from './contracts/index.js';
 import { createMetersModule, presentMeter, type MeterService } from './meters/index.js';
 import { createNoticesModule, type NoticesService } from './notices/index.js';
+import { createRequestsModule, type RequestService } from './requests/index.js';
+import { createApplicationsModule, type ApplicationService } from './applications/index.js';
 import { GatewayClient, loadMerchantKeys, type MerchantKeys } from './gateway/index.js';
 import { createCustomersModule, type CustomersService } from './customers/index.js';
 import { createInvoicesModule, type InvoicesService } from './invoices/index.js';
@@ -27,6 +29,11 @@ export interface Deps {
   auth: AuthService;
   customers: CustomersService;
   invoices: InvoicesService;
+  /**
+   * @deprecated The billing module became customers and invoices: use `deps.customers` and
+   * `deps.invoices`. Kept while the pages and the demo seed move over.
+   */
+  billing: BillingCompat;
   ledger: LedgerService;
   gateway: GatewayClient;
   payments: PaymentService;
@@ -42,8 +49,21 @@ export interface Deps {
   meters: MeterService;
   /** E-mail and SMS: the outbox, subscriptions, invoice notices and reminders (src/notices). */
   notices: NoticesService;
+  /** Customers' requests to the office and the office's replies (src/requests). */
+  requests: RequestService;
+  /** Online applications for a login and the office's decisions (src/applications). */
+  applications: ApplicationService;
   /** Every module, in the order built: app.ts mounts their routes, main.ts runs their jobs. */
   modules: AppModule[];
+}
+
+/** The old BillingService's calls, answered by the customers and invoices services. */
+export interface BillingCompat {
+  upsertCustomer: CustomersService['upsertCustomer'];
+  customerById: CustomersService['customerById'];
+  issueInvoice: InvoicesService['issueInvoice'];
+  invoicesOf: InvoicesService['invoicesOf'];
+  invoicesByNumbers: InvoicesService['invoicesByNumbers'];
 }
 
 export function createLogger(level: string): Logger {
@@ -96,6 +116,13 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
   const customers = customersModule.service;
   const invoicesModule = createInvoicesModule({ db: db.knex, customers, ledger, seller: config.merchant });
   const invoices = invoicesModule.service;
+  const billing: BillingCompat = {
+    upsertCustomer: (...a) => customers.upsertCustomer(...a),
+    customerById: (...a) => customers.customerById(...a),
+    issueInvoice: (...a) => invoices.issueInvoice(...a),
+    invoicesOf: (...a) => invoices.invoicesOf(...a),
+    invoicesByNumbers: (...a) => invoices.invoicesByNumbers(...a),
+  };
   const authModule = createAuthModule({
     db: db.knex,
     clock,
@@ -124,11 +151,7 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     clock,
     logger,
     ledger,
-    // What payments need of the billing data: the customer's invoices by number, the customer's e-mail.
-    billing: {
-      invoicesByNumbers: (trx, customerId, numbers) => invoices.invoicesByNumbers(trx, customerId, numbers),
-      customerById: (id) => customers.customerById(id),
-    },
+    billing,
     gateway,
     merchantJwks: () => merchantKeys.current.publicJwks(),
     settings: {
@@ -182,6 +205,24 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
   });
   // The invoice-issued notice is queued in the transaction that stores the invoice.
   invoices.onIssued((trx, invoice) => noticesModule.service.invoiceIssued(trx, invoice));
-  const modules: AppModule[] = [createOpsModule({ db: db.knex, metrics, metricsToken: config.metricsToken }), customersModule, invoicesModule, ledgerModule, authModule, paymentsModule, reconciliationModule, bankStatementsModule, documents, contracts, metersModule, noticesModule];
-  return { notices: noticesModule.service, documents: documents.service, contracts: contracts.service, meters: metersModule.service, config, db, clock, logger, metrics, auth, customers, invoices, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys, modules };
+  const requestsModule = createRequestsModule({
+    db: db.knex,
+    clock,
+    logger,
+    files: documents.service.files,
+    customers,
+    invoices,
+    meters: metersModule.service,
+    settings: { publicUrl: config.publicUrl, senderName: config.merchant.name },
+  });
+  const applicationsModule = createApplicationsModule({
+    db: db.knex,
+    clock,
+    customers,
+    invoices,
+    createCustomerLogin: (trx, input) => auth.createCustomerLogin(trx, input),
+    senderName: config.merchant.name,
+  });
+  const modules: AppModule[] = [createOpsModule({ db: db.knex, metrics, metricsToken: config.metricsToken }), customersModule, invoicesModule, ledgerModule, authModule, paymentsModule, reconciliationModule, bankStatementsModule, documents, contracts, metersModule, noticesModule, requestsModule, applicationsModule];
+  return { requests: requestsModule.service, applications: applicationsModule.service, notices: noticesModule.service, documents: documents.service, contracts: contracts.service, meters: metersModule.service, config, db, clock, logger, metrics, auth, customers, invoices, billing, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys, modules };
 }

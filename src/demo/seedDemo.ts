@@ -4,6 +4,7 @@ import type { Deps } from '../deps.js';
 import { seedDemoMeters } from '../meters/index.js';
 import { seedDemoDocuments } from '../documents/index.js';
 import { seedDemoContracts } from '../contracts/index.js';
+import { seedDemoRequests } from '../requests/index.js';
 
 export const DEMO_CUSTOMER = {
   customerNumber: '100200',
@@ -36,7 +37,7 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
 
   const today = warsawDate(deps.clock.now());
   const property = { id: 'P-0001', address: { street: 'ul. Zamkowa 12', postalCode: '32-600', city: 'Oświęcim' } };
-  const { customer } = await deps.customers.upsertCustomer(DEMO_CUSTOMER.customerNumber, {
+  const { customer } = await deps.billing.upsertCustomer(DEMO_CUSTOMER.customerNumber, {
     name: 'Jan Kowalski',
     address: property.address,
     email: 'jan.kowalski@example.com',
@@ -60,7 +61,7 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
     const issueDate = daysFrom(today, inv.issue);
     const number = invoiceNumber(issueDate, 1000 + i);
     numbers.push(number);
-    await deps.invoices.issueInvoice(number, {
+    await deps.billing.issueInvoice(number, {
       customerNumber: DEMO_CUSTOMER.customerNumber,
       propertyId: property.id,
       kind: 'invoice',
@@ -98,6 +99,7 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
   await seedDemoMeters(deps.meters, deps.clock, { customerNumber: DEMO_CUSTOMER.customerNumber, mainPropertyId: property.id, secondPropertyId: 'P-0002' });
   await seedDemoDocuments(deps.documents, DEMO_CUSTOMER.customerNumber);
   await seedDemoContracts(deps.contracts, deps.documents, { customerNumber: DEMO_CUSTOMER.customerNumber, customerName: customer.name, mainPropertyId: property.id, secondPropertyId: 'P-0002' });
+  await seedDemoRequests(deps.requests, { customerId: customer.id, login: DEMO_CUSTOMER.login, invoiceNumber: numbers[1]! });
   logger.info({ login: DEMO_CUSTOMER.login, invoices: numbers }, 'demo data seeded');
   return true;
 }

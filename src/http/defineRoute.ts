@@ -229,8 +229,12 @@ function routeMiddleware(route: RouteDefinition, options: MountOptions): Middlew
   }
   const limit = route.bodyLimit ?? 1024 * 1024;
   const body = route.body;
-  if (body && 'kind' in body && body.kind === 'multipart') chain.push(multipartParser(body, limit));
-  else if (body && !('kind' in body)) chain.push(jsonBody(limit));
+  if (body && 'kind' in body && body.kind === 'multipart') {
+    // A multipart route takes its fields as JSON too (a request without files).
+    const multipart = multipartParser(body, limit);
+    const json = jsonBody(limit);
+    chain.push((ctx, next) => (ctx.is('application/json') ? json(ctx, next) : multipart(ctx, next)));
+  } else if (body && !('kind' in body)) chain.push(jsonBody(limit));
 
   chain.push(async (ctx) => {
     // Text with NUL or lone surrogates never reaches a schema (JSON bodies are checked as parsed).
