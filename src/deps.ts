@@ -29,11 +29,6 @@ export interface Deps {
   auth: AuthService;
   customers: CustomersService;
   invoices: InvoicesService;
-  /**
-   * @deprecated The billing module became customers and invoices: use `deps.customers` and
-   * `deps.invoices`. Kept while the pages and the demo seed move over.
-   */
-  billing: BillingCompat;
   ledger: LedgerService;
   gateway: GatewayClient;
   payments: PaymentService;
@@ -55,15 +50,6 @@ export interface Deps {
   applications: ApplicationService;
   /** Every module, in the order built: app.ts mounts their routes, main.ts runs their jobs. */
   modules: AppModule[];
-}
-
-/** The old BillingService's calls, answered by the customers and invoices services. */
-export interface BillingCompat {
-  upsertCustomer: CustomersService['upsertCustomer'];
-  customerById: CustomersService['customerById'];
-  issueInvoice: InvoicesService['issueInvoice'];
-  invoicesOf: InvoicesService['invoicesOf'];
-  invoicesByNumbers: InvoicesService['invoicesByNumbers'];
 }
 
 export function createLogger(level: string): Logger {
@@ -116,13 +102,6 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
   const customers = customersModule.service;
   const invoicesModule = createInvoicesModule({ db: db.knex, customers, ledger, seller: config.merchant });
   const invoices = invoicesModule.service;
-  const billing: BillingCompat = {
-    upsertCustomer: (...a) => customers.upsertCustomer(...a),
-    customerById: (...a) => customers.customerById(...a),
-    issueInvoice: (...a) => invoices.issueInvoice(...a),
-    invoicesOf: (...a) => invoices.invoicesOf(...a),
-    invoicesByNumbers: (...a) => invoices.invoicesByNumbers(...a),
-  };
   const authModule = createAuthModule({
     db: db.knex,
     clock,
@@ -151,7 +130,11 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     clock,
     logger,
     ledger,
-    billing,
+    // What payments need of the billing data: the customer's invoices by number, the customer's e-mail.
+    billing: {
+      invoicesByNumbers: (trx, customerId, numbers) => invoices.invoicesByNumbers(trx, customerId, numbers),
+      customerById: (id) => customers.customerById(id),
+    },
     gateway,
     merchantJwks: () => merchantKeys.current.publicJwks(),
     settings: {
@@ -224,5 +207,5 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     senderName: config.merchant.name,
   });
   const modules: AppModule[] = [createOpsModule({ db: db.knex, metrics, metricsToken: config.metricsToken }), customersModule, invoicesModule, ledgerModule, authModule, paymentsModule, reconciliationModule, bankStatementsModule, documents, contracts, metersModule, noticesModule, requestsModule, applicationsModule];
-  return { requests: requestsModule.service, applications: applicationsModule.service, notices: noticesModule.service, documents: documents.service, contracts: contracts.service, meters: metersModule.service, config, db, clock, logger, metrics, auth, customers, invoices, billing, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys, modules };
+  return { requests: requestsModule.service, applications: applicationsModule.service, notices: noticesModule.service, documents: documents.service, contracts: contracts.service, meters: metersModule.service, config, db, clock, logger, metrics, auth, customers, invoices, ledger, gateway, payments, reconciliation, bankStatements, merchantKeys, modules };
 }

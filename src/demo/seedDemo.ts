@@ -37,7 +37,7 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
 
   const today = warsawDate(deps.clock.now());
   const property = { id: 'P-0001', address: { street: 'ul. Zamkowa 12', postalCode: '32-600', city: 'Oświęcim' } };
-  const { customer } = await deps.billing.upsertCustomer(DEMO_CUSTOMER.customerNumber, {
+  const { customer } = await deps.customers.upsertCustomer(DEMO_CUSTOMER.customerNumber, {
     name: 'Jan Kowalski',
     address: property.address,
     email: 'jan.kowalski@example.com',
@@ -61,7 +61,7 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
     const issueDate = daysFrom(today, inv.issue);
     const number = invoiceNumber(issueDate, 1000 + i);
     numbers.push(number);
-    await deps.billing.issueInvoice(number, {
+    await deps.invoices.issueInvoice(number, {
       customerNumber: DEMO_CUSTOMER.customerNumber,
       propertyId: property.id,
       kind: 'invoice',
