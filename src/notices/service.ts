@@ -288,21 +288,27 @@ export class NoticesService {
       return { c, reason, outstanding: outstanding.toFixed(2) };
     });
     // One statement for the batch; rows another instance logged first do not come back.
-    const inserted = await trx('notice_log')
-      .insert(
-        decided.map((d) => ({
-          document: d.c.invoiceNumber,
-          notice: d.c.notice,
-          channel: d.c.channel,
-          customer_id: d.c.customerId,
-          outcome: d.reason ? 'dropped' : 'queued',
-          reason: d.reason,
-          created_at: now,
-        })),
+    // One statement for the batch (arrays, not thousands of bindings); rows another instance logged first do not come back.
+    const inserted = (
+      await trx.raw<{ rows: Array<{ id: string | number; document: string; notice: string; channel: string; outcome: string }> }>(
+        `INSERT INTO notice_log (document, notice, channel, customer_id, outcome, reason, created_at)
+         SELECT u.document, u.notice, u.channel, u.customer_id, u.outcome, u.reason, ?
+           FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS text[]))
+                AS u(document, notice, channel, customer_id, outcome, reason)
+         ON CONFLICT (document, notice, channel) DO NOTHING
+         RETURNING id, document, notice, channel, outcome`,
+        [
+          now,
+          decided.map((d) => d.c.invoiceNumber),
+          decided.map((d) => d.c.notice),
+          decided.map((d) => d.c.channel),
+          decided.map((d) => d.c.customerId),
+          decided.map((d) => (d.reason ? 'dropped' : 'queued')),
+          // nulls inside a text[] are fine for PostgreSQL; knex's binding types do not list them.
+          decided.map((d) => d.reason) as string[],
+        ],
       )
-      .onConflict(['document', 'notice', 'channel'])
-      .ignore()
-      .returning<Array<{ id: string | number; document: string; notice: string; channel: string; outcome: string }>>(['id', 'document', 'notice', 'channel', 'outcome']);
+    ).rows;
     const won = new Map(inserted.map((r) => [`${r.document}\u0000${r.notice}\u0000${r.channel}`, String(r.id)]));
     const toSend = decided
       .filter((d) => !d.reason)
@@ -321,7 +327,13 @@ export class NoticesService {
         }
         return { id: ids[i], channel: 'sms', recipient: d.c.address, subject: null, body: texts.reminderSms(this.config.sender, d.c.notice, facts), template: d.c.notice, quiet_at_night: true };
       });
-      for (let i = 0; i < rows.length; i += 500) await trx('outbox_messages').insert(rows.slice(i, i + 500));
+      await trx.raw(
+        `INSERT INTO outbox_messages (id, channel, recipient, subject, body, template, quiet_at_night)
+         SELECT u.id, u.channel, u.recipient, u.subject, u.body, u.template, true
+           FROM unnest(CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]))
+                AS u(id, channel, recipient, subject, body, template)`,
+        [rows.map((r) => r.id!), rows.map((r) => r.channel), rows.map((r) => r.recipient), rows.map((r) => r.subject) as string[], rows.map((r) => r.body), rows.map((r) => r.template)],
+      );
       await trx.raw(
         `UPDATE notice_log l SET outbox_id = u.outbox_id FROM unnest(CAST(? AS bigint[]), CAST(? AS bigint[])) AS u(log_id, outbox_id) WHERE l.id = u.log_id`,
         [toSend.map((x) => x.logId), ids],

@@ -209,6 +209,27 @@ describe('invoice issued notice', () => {
     expect(svc.smtp.messages.some((m) => m.text.includes(readerNumber)) || svc.sms.messages.some((m) => m.message.includes(readerNumber))).toBe(false);
   });
 
+  it('an invoice issued at night: the e-mail goes at once, the SMS waits for 8:00', async () => {
+    const c = await createCustomer(svc);
+    const email = `noc-${c.customerNumber.toLowerCase()}@example.com`;
+    const phone = newPhone();
+    await subscribe(c, email, phone);
+    const number = uniqueNumber('FV/N/');
+    svc.clock.set(warsaw('2026-12-01', '22:30'));
+    await putInvoice(svc, c, number, { amount: '19.99', dueDate: '2026-12-20' });
+    await deliver(svc);
+    expect(svc.smtp.messages.filter((m) => m.to.includes(email) && m.subject === `Nowa faktura ${number}`)).toHaveLength(1);
+    const smsFor = () => svc.sms.messages.filter((m) => m.to === `48${phone}` && m.message.includes(number));
+    expect(smsFor()).toHaveLength(0);
+    svc.clock.set(warsaw('2026-12-02', '07:59'));
+    await deliver(svc);
+    expect(smsFor()).toHaveLength(0);
+    svc.clock.set(warsaw('2026-12-02', '08:00'));
+    await deliver(svc);
+    expect(smsFor()).toHaveLength(1);
+    svc.clock.set(warsaw('2026-12-01', '10:00'));
+  });
+
   it('a correction that lowers the amount says there is nothing to pay', async () => {
     const c = await createCustomer(svc);
     const email = `kor-${c.customerNumber.toLowerCase()}@example.com`;
