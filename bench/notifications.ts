@@ -48,7 +48,8 @@ async function main() {
 
     const config = loadConfig({ DATA_DIR: dataDir, GATEWAY_URL: gatewayUrl, DATABASE_URL: url, LOG_LEVEL: 'silent' });
     const deps = await createDeps(config, db, { logger: pino({ level: 'silent' }) });
-    const server = http.createServer(createApp(deps).callback());
+    const handle = createApp(deps).callback();
+    const server = http.createServer((req, res) => void handle(req, res));
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const notifyUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/gateway/paybynet/notify`;

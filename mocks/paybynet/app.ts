@@ -43,9 +43,8 @@ export function createMockGateway(options: MockGatewayOptions = {}): MockGateway
 
   const state = new MockState({ clock, logger, settlementDateFor: options.settlementDateFor ?? warsawDate, stateFile: options.stateFile });
   // The notifier and the faults need each other: reordering holds deliveries the faults release.
-  let notifier: Notifier | undefined;
-  const faults = new FaultBox(() => notifier!.releaseHeld());
-  notifier = new Notifier({
+  const faults: FaultBox = new FaultBox((): Promise<void> => notifier.releaseHeld());
+  const notifier: Notifier = new Notifier({
     sign: (claims) => signAsGateway(state, claims, JwsType.notification),
     clock,
     retryScale: options.retryScale ?? 1,
@@ -116,7 +115,8 @@ export function createMockGateway(options: MockGatewayOptions = {}): MockGateway
     },
     async listen(port = 0, host = '127.0.0.1') {
       if (server) throw new Error('the mock gateway is already listening');
-      const s = http.createServer(app.callback());
+      const handle = app.callback();
+      const s = http.createServer((req, res) => void handle(req, res));
       s.on('connection', (socket: Socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type Koa from 'koa';
 import type { Router } from '@koa/router';
 import { statusKind, GatewayStatus, isFinalStatus } from '../../src/gateway/status.js';
-import { escapeHtml, readBody } from './http.js';
+import { escapeHtml, pathParam, readBody } from './http.js';
 import type { MockState } from './state.js';
 import type { MockTransaction } from './types.js';
 
@@ -150,7 +150,7 @@ export function mountBankPage(router: Router, state: MockState): void {
   function bankPageTransaction(ctx: Koa.Context): MockTransaction | undefined {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) ctx.set(name, value);
     ctx.type = 'text/html; charset=utf-8';
-    const tx = state.get(ctx.params.paymentId!);
+    const tx = state.get(pathParam(ctx, 'paymentId'));
     if (!tx) {
       ctx.status = 404;
       ctx.body = renderNotFoundPage();

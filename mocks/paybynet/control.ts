@@ -13,7 +13,7 @@ import type { Notifier } from './notifier.js';
 import { httpUrl } from './protocol.js';
 import type { SettlementReports } from './reports.js';
 import type { MockState } from './state.js';
-import { type MockFaults, type MockGatewayControls, type MockTransaction, type ReportRow, type ReportRowInput } from './types.js';
+import { type MockFaults, type MockGatewayControls, type MockTransaction, type ReportRow } from './types.js';
 
 const reportRowInputSchema = z
   .object({
@@ -187,13 +187,13 @@ export function mountControlApi(router: Router, controls: MockGatewayControls): 
   });
   router.post('/__control/reports/:date/rows', async (ctx) => {
     const body = parse(z.object({ rows: z.array(reportRowInputSchema) }).strict(), await readJsonBody(ctx.req));
-    controls.addReportRows(dateParam(ctx.params.date), body.rows as ReportRowInput[]);
+    controls.addReportRows(dateParam(ctx.params.date), body.rows);
     ctx.body = { ok: true };
   });
   router.post('/__control/reports/:date/patch', async (ctx) => {
     const body = parse(reportRowInputSchema, await readJsonBody(ctx.req));
     const { paymentId, ...patch } = body;
-    controls.patchReportRow(dateParam(ctx.params.date), paymentId, patch as Partial<Omit<ReportRow, 'paymentId'>>);
+    controls.patchReportRow(dateParam(ctx.params.date), paymentId, patch);
     ctx.body = { ok: true };
   });
   router.post('/__control/reports/:date/exclude', async (ctx) => {

@@ -64,7 +64,10 @@ export interface TrafficStats {
 /** Counts traffic and applies `down`/`slowMs` to every path but the control API. */
 export function faultMiddleware(faults: FaultBox, stats: TrafficStats, closing: AbortSignal): Koa.Middleware {
   return async (ctx, next) => {
-    if (ctx.path.startsWith('/__control')) return next();
+    if (ctx.path.startsWith('/__control')) {
+      await next();
+      return;
+    }
     if (ctx.path === '/.well-known/jwks.json') stats.jwksRequests += 1;
     if (ctx.path.startsWith('/api/')) stats.apiRequests += 1;
     const f = faults.get();
@@ -85,7 +88,7 @@ export function faultMiddleware(faults: FaultBox, stats: TrafficStats, closing: 
       ctx.body = { error: { code: 'unavailable', message: 'the gateway is down (simulated)' } };
       return;
     }
-    return next();
+    await next();
   };
 }
 

@@ -57,6 +57,12 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** A path parameter of the route as a string ('' when absent). */
+export function pathParam(ctx: object, name: string): string {
+  const value = (ctx as { params?: Record<string, unknown> }).params?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

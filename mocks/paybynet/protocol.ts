@@ -26,7 +26,7 @@ import {
 } from '../../src/gateway/protocol.js';
 import { GatewayStatus } from '../../src/gateway/status.js';
 import { tamperStream, zodDetails } from './faults.js';
-import { MockHttpError, readBody } from './http.js';
+import { MockHttpError, pathParam, readBody } from './http.js';
 import { MerchantKeyDirectory, peekClaims } from './merchantAuth.js';
 import type { SettlementReports } from './reports.js';
 import { contentKey, newPaymentId, type MockState } from './state.js';
@@ -120,7 +120,7 @@ export function mountProtocolRoutes(router: Router, deps: ProtocolDeps): void {
 
   /** The merchant's own transaction named in the path, or 404 (another merchant's is unknown too). */
   async function ownTransaction(ctx: Koa.Context): Promise<MockTransaction> {
-    const tx = state.get(ctx.params.paymentId!);
+    const tx = state.get(pathParam(ctx, 'paymentId'));
     if (!tx && !deps.merchantJwksUrl) throw new MockHttpError(404, 'not_found', 'no such transaction');
     const iss = await verifyBearer(ctx, () => jwksUrlFor(tx?.notifyUrl));
     if (!tx || tx.merchantId !== iss) throw new MockHttpError(404, 'not_found', 'no such transaction');

@@ -3,7 +3,7 @@
  * status, verifies notifications and downloads settlement reports. No database here: callers
  * record what it returns.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -179,7 +179,7 @@ export class GatewayClient {
     return {
       paymentId: answer.data.paymentId,
       idTrans: answer.data.id_trans,
-      status: answer.data.status as GatewayStatusCode,
+      status: answer.data.status,
       redirectUrl: answer.data.redirectUrl,
       httpStatus: response.status,
     };
@@ -285,9 +285,9 @@ export class GatewayClient {
     }
 
     let detached: ReturnType<typeof parseDetachedJws>;
-    let key;
+    let key: KeyObject;
     try {
-      const signatureHeader = response.headers['x-pbn-signature'];
+      const signatureHeader: unknown = response.headers['x-pbn-signature'];
       if (typeof signatureHeader !== 'string' || signatureHeader.length === 0) {
         throw new SettlementReportSignatureError('missing_signature', 'the report has no X-PBN-Signature header');
       }

@@ -92,7 +92,7 @@ export function toTransactionStatus(claims: z.infer<typeof statusClaimsSchema>, 
   return {
     paymentId: claims.paymentId,
     idTrans: claims.id_trans,
-    status: claims.newStatus as GatewayStatusCode,
+    status: claims.newStatus,
     amount: claims.transAmount,
     currency: claims.currency,
     paidAt: claims.paid_at ? new Date(claims.paid_at) : null,

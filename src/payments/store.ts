@@ -146,18 +146,18 @@ export class PaymentStore {
   async byId(id: string, forUpdate = false): Promise<PaymentOrder | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
     const q = this.db('payment_orders').where({ id }).first();
-    const row = await (forUpdate ? q.forUpdate() : q);
+    const row = (await (forUpdate ? q.forUpdate() : q)) as PaymentOrderRow | undefined;
     return row ? mapOrder(row) : undefined;
   }
 
   async byIdTrans(idTrans: string, forUpdate = false): Promise<PaymentOrder | undefined> {
     const q = this.db('payment_orders').where({ id_trans: idTrans }).first();
-    const row = await (forUpdate ? q.forUpdate() : q);
+    const row = (await (forUpdate ? q.forUpdate() : q)) as PaymentOrderRow | undefined;
     return row ? mapOrder(row) : undefined;
   }
 
   async byIdempotencyKey(customerId: string, key: string): Promise<PaymentOrder | undefined> {
-    const row = await this.db('payment_orders').where({ customer_id: customerId, idempotency_key: key }).first();
+    const row = (await this.db('payment_orders').where({ customer_id: customerId, idempotency_key: key }).first()) as PaymentOrderRow | undefined;
     return row ? mapOrder(row) : undefined;
   }
 
@@ -166,7 +166,7 @@ export class PaymentStore {
       .join('invoices as i', 'i.id', 'poi.invoice_id')
       .where('poi.order_id', orderId)
       .orderBy([{ column: 'i.due_date' }, { column: 'i.id' }])
-      .select('poi.invoice_id', 'i.invoice_number', 'poi.amount', 'i.due_date');
+      .select<{ invoice_id: string | number; invoice_number: string; amount: string | number; due_date: string }[]>('poi.invoice_id', 'i.invoice_number', 'poi.amount', 'i.due_date');
     return rows.map((r) => ({
       invoiceId: String(r.invoice_id),
       invoiceNumber: r.invoice_number,
@@ -178,7 +178,7 @@ export class PaymentStore {
   /** Invoice ids among these that are in a pending order right now. */
   async activeInvoiceIds(invoiceIds: string[]): Promise<Set<string>> {
     if (invoiceIds.length === 0) return new Set();
-    const rows = await this.db('payment_order_invoices').whereIn('invoice_id', invoiceIds).where({ active: true }).select('invoice_id');
+    const rows = await this.db('payment_order_invoices').whereIn('invoice_id', invoiceIds).where({ active: true }).select<{ invoice_id: string | number }[]>('invoice_id');
     return new Set(rows.map((r) => String(r.invoice_id)));
   }
 
@@ -188,7 +188,7 @@ export class PaymentStore {
     const rows = await this.db('payment_order_invoices')
       .whereIn('order_id', this.db('payment_order_invoices').whereIn('invoice_id', invoiceIds).where({ active: true }).select('order_id'))
       .where({ active: true })
-      .select('order_id', 'invoice_id');
+      .select<{ order_id: string; invoice_id: string | number }[]>('order_id', 'invoice_id');
     const out = new Map<string, string[]>();
     for (const r of rows) {
       const list = out.get(String(r.order_id)) ?? [];
@@ -203,8 +203,8 @@ export class PaymentStore {
       .join('payment_orders as o', 'o.id', 'poi.order_id')
       .join('invoices as i', 'i.id', 'poi.invoice_id')
       .where({ 'o.customer_id': customerId, 'poi.active': true })
-      .select('i.invoice_number', 'o.id');
-    return new Map(rows.map((r) => [r.invoice_number as string, r.id as string]));
+      .select<{ invoice_number: string; id: string }[]>('i.invoice_number', 'o.id');
+    return new Map(rows.map((r) => [r.invoice_number, r.id]));
   }
 
   async update(id: string, fields: Record<string, unknown>, now: Date): Promise<void> {
@@ -241,7 +241,15 @@ export class PaymentStore {
   }
 
   async history(orderId: string): Promise<HistoryEntry[]> {
-    const rows = await this.db('payment_history').where({ order_id: orderId }).orderBy('id');
+    const rows = (await this.db('payment_history').where({ order_id: orderId }).orderBy('id')) as {
+      from_status: PaymentStatus | null;
+      to_status: PaymentStatus;
+      gateway_status: number | null;
+      cause: string;
+      event_id: string | null;
+      details: Record<string, unknown>;
+      created_at: Date;
+    }[];
     return rows.map((r) => ({
       fromStatus: r.from_status,
       toStatus: r.to_status,
@@ -258,7 +266,7 @@ export class PaymentStore {
    * instances skip (SKIP LOCKED while claiming, then the lease time), so no order is asked twice.
    */
   async claimOverdue(before: Date, leaseUntil: Date, now: Date, limit: number): Promise<PaymentOrder[]> {
-    const { rows } = await this.db.raw(
+    const { rows } = await this.db.raw<{ rows: PaymentOrderRow[] }>(
       `UPDATE payment_orders SET sweep_claimed_until = ?
         WHERE id IN (
           SELECT id FROM payment_orders
@@ -270,7 +278,7 @@ export class PaymentStore {
         RETURNING *`,
       [leaseUntil, before, now, limit],
     );
-    return (rows as PaymentOrderRow[]).map(mapOrder);
+    return rows.map(mapOrder);
   }
 
   async listByStatus(status: PaymentStatus, limit = 500): Promise<PaymentOrder[]> {

@@ -123,9 +123,9 @@ describe('notifications: exactly one credit', () => {
 
 describe('notifications: refusals change nothing (401)', () => {
   it.each([
-    ['garbage', async () => 'not-a-jws'],
-    ['alg none', async (o: { idTrans: string; paymentId: string }) =>
-      `${b64url(JSON.stringify({ alg: 'none', typ: 'pbn-notification+jwt', kid: svc.gateway.controls.signingKid() }))}.${b64url(JSON.stringify(claimsFor(o, '20.00')))}.`],
+    ['garbage', () => Promise.resolve('not-a-jws')],
+    ['alg none', (o: { idTrans: string; paymentId: string }) =>
+      Promise.resolve(`${b64url(JSON.stringify({ alg: 'none', typ: 'pbn-notification+jwt', kid: svc.gateway.controls.signingKid() }))}.${b64url(JSON.stringify(claimsFor(o, '20.00')))}.`)],
     ["a stranger's key under the gateway's kid", async (o: { idTrans: string; paymentId: string }) => {
       const { privateKey } = await generateKeyPair('ES256');
       return new CompactSign(new TextEncoder().encode(JSON.stringify(claimsFor(o, '20.00'))))

@@ -7,7 +7,7 @@ import { freePort, spawnService, waitReady, type ServiceProcess } from '../helpe
 
 const running: ServiceProcess[] = [];
 const dirs: string[] = [];
-afterAll(async () => {
+afterAll(() => {
   for (const p of running) if (p.child.exitCode === null) p.child.kill('SIGKILL');
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });

@@ -82,7 +82,8 @@ export async function startFakeMerchant(keys: MerchantKeys): Promise<FakeMerchan
     }
     ctx.status = 404;
   });
-  const server = http.createServer(app.callback());
+  const handle = app.callback();
+  const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -80,7 +80,7 @@ describe('registering a transaction (SPEC 3.1)', () => {
 
   it('refuses a registration signed by another key under the merchant kid (401 bad_signature)', async () => {
     const stranger = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
-    const forged: MerchantKeys = { current: { kid: gw.keys.current.kid, privateKey: stranger }, publicJwks: gw.keys.publicJwks };
+    const forged: MerchantKeys = { current: { kid: gw.keys.current.kid, privateKey: stranger }, publicJwks: () => gw.keys.publicJwks() };
     const client = new GatewayClient({ baseUrl: gw.gatewayUrl, merchantId: MERCHANT_ID, merchantKeys: forged, clock: gw.clock });
     const error = await client
       .registerTransaction({
