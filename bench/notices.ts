@@ -1,8 +1,8 @@
 /**
  * `npm run bench:notices`: (1) messages delivered per second through the bundled SMTP and SMS
  * mocks (real servers on loopback), (2) the reminder job's time for 100,000 invoices (BENCH_INVOICES)
- * on PostgreSQL: every customer subscribed by e-mail, every invoice due in 3 days, a tenth paid and a
- * tenth in a pending payment (dropped, with the reason), and its second run (nothing left to do).
+ * on PostgreSQL: every customer subscribed by e-mail, every invoice due in 3 days, a tenth paid (dropped,
+ * with the reason), and its second run (nothing left to do).
  *
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) gets a throw-away schema.
  */
@@ -81,21 +81,11 @@ async function main() {
          JOIN properties p ON p.customer_id = c.id`,
       [due, due, INVOICES, customers],
     );
-    // A tenth paid, a tenth in a pending payment.
+    // A tenth paid.
     await k.raw(`INSERT INTO ledger_credits (customer_id, kind, source, source_ref, document_number, amount, received_on)
                  SELECT customer_id, 'payment', 'bench', invoice_number, invoice_number, amount, '2026-12-01' FROM invoices WHERE id % 10 = 0`);
     await k.raw(`INSERT INTO ledger_allocations (credit_id, invoice_id, amount)
                  SELECT c.id, i.id, i.amount FROM ledger_credits c JOIN invoices i ON i.invoice_number = c.source_ref`);
-    const cols = (await k.raw<{ rows: Array<{ column_name: string }> }>(
-      `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'payment_orders'`,
-    )).rows.map((r) => r.column_name);
-    const pendingSet = cols.includes('id');
-    if (pendingSet) {
-      // Minimal orders: only the columns the reminder read model looks at matter here.
-      const order = await k('payment_orders').columnInfo();
-      const required = Object.entries(order).filter(([, c]) => !c.nullable && c.defaultValue === null).map(([n]) => n);
-      log(`(pending payments: payment_orders needs ${required.join(', ')}; left out of this run)`);
-    }
     await k.raw('ANALYZE');
     log(`seeded ${INVOICES} invoices of ${customers} customers in ${seconds(t0).toFixed(1)} s (reminder moment: ${warsawDate(clock.now())})`);
 
