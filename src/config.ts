@@ -92,6 +92,13 @@ const envSchema = z.object({
     .default(24 * 60),
   PAYMENT_SWEEP_SECONDS: positiveInt(86_400).default(60),
   PAYMENT_SWEEP_GRACE_MINUTES: positiveInt(24 * 60).default(15),
+  // The bundled mock gateway (GATEWAY_URL unset): a stable port, so pending orders' bank pages survive a restart.
+  MOCK_GATEWAY_PORT: z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a port number (0 = any free port)' })
+    .transform(Number)
+    .refine((n) => n <= 65535, { message: 'must be a port number (0 = any free port)' })
+    .optional(),
   // Notices (SPEC 4.7): unset SMTP_URL / SMS_API_URL mean the bundled mocks, started by main.
   SMTP_URL: z
     .string()
@@ -142,6 +149,8 @@ export interface Config {
   jwtSecret: string | undefined;
   logLevel: string;
   payments: { validMinutes: number; sweepSeconds: number; sweepGraceMinutes: number };
+  /** Port of the in-process mock gateway; undefined: 4010, or a free port when 4010 is taken. */
+  mockGatewayPort: number | undefined;
   /** E-mail and SMS; undefined URLs mean the bundled mocks (main starts them). */
   notices: {
     smtpUrl: string | undefined;
@@ -212,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sweepSeconds: e.PAYMENT_SWEEP_SECONDS,
       sweepGraceMinutes: e.PAYMENT_SWEEP_GRACE_MINUTES,
     },
+    mockGatewayPort: e.MOCK_GATEWAY_PORT,
     notices: {
       smtpUrl: e.SMTP_URL,
       mailFrom: e.MAIL_FROM,

@@ -8,7 +8,7 @@ import { createDeps, createLogger } from './deps.js';
 import { seedDemoData } from './demo/seedDemo.js';
 import { startJobRunner } from './jobs/index.js';
 import { startBundledMailMocks, type BundledMailMocks } from '../mocks/smtp/bundled.js';
-import { createMockGateway, type MockGateway } from '../mocks/paybynet/app.js';
+import { startBundledMockGateway, type MockGateway } from '../mocks/paybynet/app.js';
 
 /** Process entry: config → lock → database (migrate) → app → listen; clean shutdown on SIGTERM. */
 async function main(): Promise<void> {
@@ -54,8 +54,8 @@ async function main(): Promise<void> {
   let mockGateway: MockGateway | undefined;
   let gatewayUrl = config.gatewayUrl;
   if (!gatewayUrl) {
-    mockGateway = createMockGateway({ logger: logger.child({ component: 'mock-paybynet' }) });
-    gatewayUrl = (await mockGateway.listen(0, '127.0.0.1')).url;
+    mockGateway = await startBundledMockGateway({ logger: logger.child({ component: 'mock-paybynet' }), dataDir: config.dataDir, port: config.mockGatewayPort });
+    gatewayUrl = mockGateway.url!;
     logger.warn({ gatewayUrl }, 'GATEWAY_URL is not set: using the bundled MOCK PayByNet gateway (no real money moves)');
   }
 
