@@ -15,9 +15,10 @@ export function presentSettlementItem(i: SettlementItem) {
   };
 }
 
-export function presentSettlements(s: { items: SettlementItem[] } & Balance) {
+export function presentSettlements(s: { items: SettlementItem[]; nextCursor: string | null } & Balance) {
   return {
     items: s.items.map(presentSettlementItem),
+    nextCursor: s.nextCursor,
     totalOutstanding: s.totalOutstanding,
     availableCredit: s.availableCredit,
     balance: s.balance,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { amountString, dateString } from '../schemas.js';
+import { amountString, dateString, pageQuery } from '../schemas.js';
 
 const kinds = ['invoice', 'correction', 'payment', 'prepayment', 'overpayment'] as const;
 
@@ -10,6 +10,7 @@ export const settlementsQuery = z
     kind: z.enum(kinds, { message: 'must be one of invoice, correction, payment, prepayment, overpayment' }).optional(),
     from: dateString.optional(),
     to: dateString.optional(),
+    ...pageQuery,
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
 
@@ -30,6 +31,7 @@ export const settlementItem = z
 export const settlementsAnswer = z
   .object({
     items: z.array(settlementItem).meta({ description: 'Newest first (by issue date).' }),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
     totalOutstanding: amountString.meta({ description: 'What is still owed on invoices and corrections.' }),
     availableCredit: amountString.meta({ description: 'Money received and not yet used (overpayments, prepayments).' }),
     balance: amountString.meta({ description: 'totalOutstanding − availableCredit: positive is owed, negative is a credit.' }),

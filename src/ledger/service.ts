@@ -226,15 +226,63 @@ export class LedgerService {
         const settled = new Decimal(i.outstanding).isZero();
         return filter.status === 'paid' ? settled : !settled;
       })
-      // Newest first (SPEC 4.3); one day's documents by number.
-      .sort((a, b) => (a.issueDate === b.issueDate ? a.documentNumber.localeCompare(b.documentNumber) : a.issueDate < b.issueDate ? 1 : -1));
+      .sort(newestFirst);
     return { items: filtered, ...computeBalance(charges, credits) };
+  }
+
+  /**
+   * `GET /api/settlements`: the ledger a page at a time (`limit` items after `cursor`), with the
+   * balance of the whole account on every page.
+   */
+  async settlementsPage(
+    customerId: string,
+    filter: SettlementFilter,
+    page: { limit?: number | undefined; cursor?: string | undefined },
+  ): Promise<{ items: SettlementItem[]; nextCursor: string | null } & Balance> {
+    const all = await this.settlements(customerId, filter);
+    const limit = page.limit ?? 100;
+    let start = 0;
+    if (page.cursor !== undefined) {
+      const after = decodeItemKey(page.cursor);
+      start = after ? all.items.findIndex((i) => newestFirst(i, after) > 0) : -1;
+      if (start < 0) start = all.items.length;
+    }
+    const items = all.items.slice(start, start + limit);
+    const last = items[items.length - 1];
+    const nextCursor = last && start + limit < all.items.length ? encodeItemKey(last) : null;
+    return { ...all, items, nextCursor };
   }
 
   /** Today in Europe/Warsaw, by the injected clock: what "overdue" is measured against. */
   today(): string {
     return warsawToday(this.clock);
   }
+}
+
+type ItemKey = Pick<SettlementItem, 'issueDate' | 'documentNumber' | 'kind'>;
+
+/** Newest first (SPEC 4.3); one day's documents by number, a payment before its overpayment. */
+function newestFirst(a: ItemKey, b: ItemKey): number {
+  if (a.issueDate !== b.issueDate) return a.issueDate < b.issueDate ? 1 : -1;
+  if (a.documentNumber !== b.documentNumber) return a.documentNumber < b.documentNumber ? -1 : 1;
+  return a.kind === b.kind ? 0 : a.kind < b.kind ? -1 : 1;
+}
+
+function encodeItemKey(i: ItemKey): string {
+  return Buffer.from(JSON.stringify([i.issueDate, i.documentNumber, i.kind])).toString('base64url');
+}
+
+function decodeItemKey(cursor: string): ItemKey | undefined {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'string')) {
+      const [issueDate, documentNumber, kind] = v as [string, string, SettlementKind];
+      return { issueDate, documentNumber, kind };
+    }
+  } catch {
+    // not a cursor of ours: an empty page
+  }
+  return undefined;
 }
 
 function computeBalance(charges: ChargeRow[], credits: CreditRow[]): Balance {

@@ -165,6 +165,30 @@ describe('customer portal', () => {
     expect(s.body).toMatchObject({ totalOutstanding: '0.00', availableCredit: '0.00' });
   });
 
+  it('pages the settlements newest first with a cursor, the balance on every page', async () => {
+    const c = await createCustomer(svc);
+    const n = c.customerNumber;
+    for (const day of ['01', '02', '03', '04']) {
+      await putInvoice(svc, `FV/${day}/${n}`, { ...c, amount: '10.00', issueDate: `2026-10-${day}`, dueDate: `2026-11-${day}` });
+    }
+    // 25.00 on 2026-10-03 pays the two oldest and leaves 5.00 on the next one: a payment line.
+    await pay(c, `PAY-${n}`, '25.00', [], '2026-10-03');
+    const whole = await svc.request('GET', '/api/settlements', { token: c.token });
+    expect(whole.body.nextCursor).toBeNull();
+    const order = whole.body.items.map((i: { kind: string; documentNumber: string }) => `${i.kind}:${i.documentNumber}`);
+    expect(order).toEqual([`invoice:FV/04/${n}`, `invoice:FV/03/${n}`, `payment:PAY-${n}`, `invoice:FV/02/${n}`, `invoice:FV/01/${n}`]);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await svc.request('GET', `/api/settlements?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: c.token });
+      expect(page.status).toBe(200);
+      expect(page.body).toMatchObject({ totalOutstanding: '15.00', availableCredit: '0.00', balance: '15.00' });
+      seen.push(...page.body.items.map((i: { kind: string; documentNumber: string }) => `${i.kind}:${i.documentNumber}`));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(order);
+  });
+
   it('refuses bad settlement filters with 400 naming the parameter', async () => {
     const c = await createCustomer(svc);
     for (const [query, field] of [
@@ -173,6 +197,8 @@ describe('customer portal', () => {
       ['from=2026-13-01', 'from'],
       ['from=2026-11-10&to=2026-11-01', 'from'],
       ['page=2', 'page'],
+      ['limit=0', 'limit'],
+      ['cursor=%2F', 'cursor'],
     ]) {
       const res = await svc.request('GET', `/api/settlements?${query}`, { token: c.token });
       expect(res.status, query).toBe(400);
