@@ -14,6 +14,7 @@ import { registerNoticePages } from './pages/notices.js';
 import { registerPublicPages } from './pages/public.js';
 import { registerStaffPages } from './pages/staff.js';
 import { registerRequestPages } from './pages/requests.js';
+import { registerOfficePages } from './pages/office.js';
 import { CONTRAST_COOKIE, render, sourceDir } from './render.js';
 import { fallbackHtmlHeaders, pageSecurityHeaders } from './security.js';
 import { webServices, type WebServices } from './services.js';
@@ -212,6 +213,7 @@ export function webPages(app: Koa, deps: Deps): Middleware {
   registerNoticePages(router, pageDeps);
   registerRequestPages(router, pageDeps);
   registerStaffPages(router, pageDeps);
+  registerOfficePages(router, pageDeps);
 
   const routes = router.routes();
   const fallback = fallbackHtmlHeaders();

@@ -37,6 +37,8 @@ const CUSTOMER_NAV: NavItem[] = [
 
 const ADMIN_NAV: NavItem[] = [
   { href: '/', label: 'Pulpit' },
+  { href: '/biuro/zgloszenia', label: 'Zgłoszenia' },
+  { href: '/biuro/wnioski', label: 'Wnioski' },
   { href: '/biuro/wysylka', label: 'Nieudane wysyłki' },
 ];
 

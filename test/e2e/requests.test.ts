@@ -18,6 +18,7 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 
 beforeAll(async () => {
   [svc, browser] = await Promise.all([startTestService(), launchBrowser()]);
+  await svc.deps.auth.ensureStaff('biuro', 'Biuro-Obslugi-Oswiecim-2026', 'admin');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibok-e2e-'));
 });
 
@@ -27,7 +28,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function customer() {
+async function customer(options: { withLogin?: boolean } = { withLogin: true }) {
   const customerNumber = uniqueNumber('R');
   const propertyId = `P-${customerNumber}`;
   await putCustomer(svc, customerNumber, propertyId);
@@ -36,7 +37,7 @@ async function customer() {
   const row = await svc.deps.customers.findByNumber(svc.db.knex, customerNumber);
   const login = `r-${customerNumber}`;
   const password = 'Wodociagi-Oswiecim-2026';
-  await svc.deps.auth.ensureCustomerLogin(svc.db.knex, login, password, row!.id);
+  if (options.withLogin) await svc.deps.auth.ensureCustomerLogin(svc.db.knex, login, password, row!.id);
   return { customerNumber, invoiceNumber, login, password };
 }
 
@@ -84,7 +85,18 @@ describe('requests and the account application in the browser', () => {
     expect(attachment.status()).toBe(200);
     expect(attachment.headers()['content-type']).toBe('image/png');
 
-    await svc.deps.requests.reply({ login: 'biuro' }, id, 'Dzień dobry,\nsprawdziliśmy odczyt i wystawimy korektę faktury.');
+    // The office finds it in its queue and answers through its own page.
+    const office = await newContext(browser);
+    const officePage = await office.newPage();
+    await logIn(officePage, svc.url, 'biuro', 'Biuro-Obslugi-Oswiecim-2026');
+    await officePage.getByRole('link', { name: 'Zgłoszenia', exact: true }).click();
+    await checkPage(officePage, '45-biuro-zgloszenia');
+    await officePage.locator(`a[href="/biuro/zgloszenia/${id}"]`).click();
+    await checkPage(officePage, '46-biuro-zgloszenie');
+    await officePage.getByLabel('Treść odpowiedzi').fill('Dzień dobry,\nsprawdziliśmy odczyt i wystawimy korektę faktury.');
+    await officePage.getByRole('button', { name: 'Wyślij odpowiedź' }).click();
+    await officePage.waitForSelector('.notice-ok');
+    await office.close();
     await page.reload();
     const answered = await page.locator('main').innerText();
     expect(answered).toContain('wystawimy korektę faktury');
@@ -95,8 +107,8 @@ describe('requests and the account application in the browser', () => {
     await context.close();
   });
 
-  it('sends the account application with the terms; the office finds it waiting', async () => {
-    const c = await customer();
+  it('sends the account application with the terms; the office approves it and the one-time password arrives by e-mail', async () => {
+    const c = await customer({ withLogin: false });
     const context = await newContext(browser);
     const page = await context.newPage();
     await page.goto(`${svc.url}/wniosek`);
@@ -111,8 +123,28 @@ describe('requests and the account application in the browser', () => {
     await page.getByRole('button', { name: 'Wyślij wniosek' }).click();
     await page.waitForSelector('h1:has-text("Dziękujemy")');
     await checkPage(page, '44-wniosek-wyslany');
-    const pending = await svc.deps.applications.list({ status: 'pending' });
-    expect(pending.items.some((a) => a.customerNumber === c.customerNumber)).toBe(true);
     await context.close();
+
+    // The office approves it; the one-time password arrives by e-mail and works once.
+    const office = await newContext(browser);
+    const officePage = await office.newPage();
+    await logIn(officePage, svc.url, 'biuro', 'Biuro-Obslugi-Oswiecim-2026');
+    await officePage.getByRole('link', { name: 'Wnioski', exact: true }).click();
+    expect(await officePage.locator('main').innerText()).toContain(`Anna Nowak – klient ${c.customerNumber}`);
+    await checkPage(officePage, '47-biuro-wnioski');
+    await Promise.all([officePage.waitForNavigation(), officePage.getByRole('button', { name: 'Zatwierdź wniosek: Anna Nowak' }).click()]);
+    await officePage.waitForSelector('.notice-ok');
+    expect(await officePage.locator('.notice-ok').innerText()).toContain('anna.nowak@example.com');
+    await office.close();
+    await svc.deps.notices.deliverDue({ budgetMs: 5_000 });
+    const mail = svc.smtp.messages.find((m) => m.to.includes('anna.nowak@example.com') && /Hasło jednorazowe/.test(m.text));
+    expect(mail).toBeDefined();
+    const login = /Login: (\S+)/.exec(mail!.text)![1]!;
+    const oneTimePassword = /Hasło jednorazowe: (\S+)/.exec(mail!.text)![1]!;
+    const fresh = await newContext(browser);
+    const freshPage = await fresh.newPage();
+    await logIn(freshPage, svc.url, login, oneTimePassword);
+    expect(new URL(freshPage.url()).pathname).toBe('/haslo');
+    await fresh.close();
   });
 });
