@@ -96,10 +96,10 @@ export class ApplicationStore {
 
   /** How many applications came from `address` since `since`, and when the oldest of them came. */
   async recentFrom(address: string, since: Date): Promise<{ count: number; oldest: Date | null }> {
-    const row = (await this.db('account_applications')
+    const row: { n: string | number; oldest: Date | string | null } | undefined = await this.db('account_applications')
       .where('client_address', address)
       .andWhere('created_at', '>', since)
-      .first(this.db.raw('count(*) AS n'), this.db.raw('min(created_at) AS oldest'))) as { n: string | number; oldest: Date | string | null } | undefined;
+      .first(this.db.raw('count(*) AS n'), this.db.raw('min(created_at) AS oldest'));
     return { count: Number(row?.n ?? 0), oldest: row?.oldest ? new Date(row.oldest) : null };
   }
 

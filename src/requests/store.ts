@@ -203,17 +203,13 @@ export class RequestStore {
   }
 
   async attachments(requestId: string): Promise<AttachmentRecord[]> {
-    const rows = (await this.db('request_attachments as a')
+    const rows: Array<{ position: number; file_id: string; file_name: string; content_type: string; size: string | number }> = await this.db(
+      'request_attachments as a',
+    )
       .join('files as f', 'f.id', 'a.file_id')
       .where('a.request_id', requestId)
       .orderBy('a.position')
-      .select('a.position', 'a.file_id', 'a.file_name', 'f.content_type', 'f.size')) as Array<{
-      position: number;
-      file_id: string;
-      file_name: string;
-      content_type: string;
-      size: string | number;
-    }>;
+      .select('a.position', 'a.file_id', 'a.file_name', 'f.content_type', 'f.size');
     return rows.map((r) => ({ position: toInt(r.position), fileId: r.file_id, fileName: r.file_name, contentType: r.content_type, size: toInt(r.size) }));
   }
 
