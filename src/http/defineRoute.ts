@@ -233,7 +233,10 @@ function routeMiddleware(route: RouteDefinition, options: MountOptions): Middlew
     // A multipart route takes its fields as JSON too (a request without files).
     const multipart = multipartParser(body, limit);
     const json = jsonBody(limit);
-    chain.push((ctx, next) => (ctx.is('application/json') ? json(ctx, next) : multipart(ctx, next)));
+    chain.push(async (ctx, next) => {
+      if (ctx.is('application/json')) await json(ctx, next);
+      else await multipart(ctx, next);
+    });
   } else if (body && !('kind' in body)) chain.push(jsonBody(limit));
 
   chain.push(async (ctx) => {
