@@ -110,6 +110,14 @@ describe('the public application form', () => {
     expect(await applicationOf(c.customerNumber, 'pending')).toBeDefined();
   });
 
+  it('holds the limit when applications arrive at once', async () => {
+    await nextHour();
+    const c = await customerWithInvoice();
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => apply({ ...form(c), invoiceAmount: `2.0${i}` })));
+    expect(results.filter((r) => r.status === 202)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(3);
+  });
+
   it('names the field of each bad input', async () => {
     await nextHour();
     const c = await customerWithInvoice();
