@@ -5,6 +5,10 @@ import { defineErrors } from '../errors.js';
  * or property are the customers module's `unknown_customer` / `unknown_property`.
  */
 export const meterErrors = defineErrors('meters', {
+  invalid_reading: {
+    status: 422,
+    description: 'A reading of the feed has a missing, unknown or malformed field (field readings.N.name); the whole batch is refused.',
+  },
   unknown_meter: { status: 422, description: 'A reading names a meter the billing system has not sent yet (field readings.N.meterSerial).' },
   duplicate_reading_in_batch: {
     status: 422,

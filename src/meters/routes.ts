@@ -71,7 +71,7 @@ export function meterRoutes(meters: MeterService): RouteDefinition[] {
       body: readingsBody,
       bodyLimit: 512 * 1024,
       responses: { 200: { description: 'How many readings were stored or changed, and how many were already so.', schema: feedAnswer } },
-      errors: ['unknown_meter', 'duplicate_reading_in_batch', 'reading_below_previous', 'reading_out_of_order'],
+      errors: ['invalid_reading', 'unknown_meter', 'duplicate_reading_in_batch', 'reading_below_previous', 'reading_out_of_order'],
       handler: async (ctx, { body }) => {
         ctx.status = 200;
         return meters.feedReadings(body.readings);

@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import type { CustomersService } from '../customers/index.js';
 import { commonErrors, type AppError } from '../errors.js';
 import { meterErrors } from './errors.js';
-import type { FeedReading, MeterBody, ReadingType } from './schema.js';
+import { feedReading, type FeedReading, type MeterBody, type ReadingType } from './schema.js';
 import { MeterStore, type Address, type Meter, type NewReading, type Reading, type ReadingWithAverage } from './store.js';
 
 /** Legalisation within this many days of its end (or past it) is shown as a warning. */
@@ -285,7 +285,22 @@ export class MeterService {
    * Stores a batch of readings, keyed by (meter, date, type): the same reading again changes
    * nothing, a changed one is updated. Any bad reading refuses the whole batch, naming its index.
    */
-  async feedReadings(readings: FeedReading[]): Promise<{ accepted: number; unchanged: number }> {
+  /** Checks every reading of a feed batch; the first bad one refuses the batch with 422 naming it. */
+  private checkFeedReadings(items: readonly unknown[]): FeedReading[] {
+    return items.map((item, index) => {
+      const parsed = feedReading.safeParse(item);
+      if (parsed.success) return parsed.data;
+      const problems = parsed.error.issues.map((issue) => ({
+        field: ['readings', index, ...issue.path].map(String).join('.'),
+        message: issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}` : issue.message,
+      }));
+      const first = problems[0]!;
+      throw meterErrors.create('invalid_reading', `Reading ${index}: ${first.field} ${first.message}.`, { field: first.field, index, problems });
+    });
+  }
+
+  async feedReadings(items: readonly unknown[]): Promise<{ accepted: number; unchanged: number }> {
+    const readings = this.checkFeedReadings(items);
     const seen = new Map<string, number>();
     readings.forEach((r, index) => {
       const key = `${r.meterSerial}\u0000${r.readOn}\u0000${r.type}`;

@@ -174,14 +174,16 @@ describe('billing feed: readings', () => {
     const count = async () => Number((await svc.db.knex('meter_readings as r').join('meters as m', 'm.id', 'r.meter_id').where('m.serial_number', serial).count('* as n').first())?.n);
 
     const cases: [Record<string, unknown>, number, string, string][] = [
-      [{ ...good('04', '60'), value: '1.2345' }, 400, 'validation_failed', 'readings.3.value'],
-      [{ ...good('04', '60'), value: 60 }, 400, 'validation_failed', 'readings.3.value'],
-      [{ ...good('04', '60'), value: '1234567890' }, 400, 'validation_failed', 'readings.3.value'],
-      [{ ...good('04', '60'), value: '-1' }, 400, 'validation_failed', 'readings.3.value'],
-      [{ ...good('04', '60'), consumption: 'x' }, 400, 'validation_failed', 'readings.3.consumption'],
-      [{ ...good('04', '60'), type: 'guess' }, 400, 'validation_failed', 'readings.3.type'],
-      [{ ...good('04', '60'), readOn: '2026-13-01' }, 400, 'validation_failed', 'readings.3.readOn'],
-      [{ ...good('04', '60'), note: 'x' }, 400, 'validation_failed', 'readings.3'],
+      [{ ...good('04', '60'), value: '1.2345' }, 422, 'invalid_reading', 'readings.3.value'],
+      [{ ...good('04', '60'), value: 60 }, 422, 'invalid_reading', 'readings.3.value'],
+      [{ ...good('04', '60'), value: '1234567890' }, 422, 'invalid_reading', 'readings.3.value'],
+      [{ ...good('04', '60'), value: '-1' }, 422, 'invalid_reading', 'readings.3.value'],
+      [{ ...good('04', '60'), consumption: 'x' }, 422, 'invalid_reading', 'readings.3.consumption'],
+      [{ ...good('04', '60'), type: 'guess' }, 422, 'invalid_reading', 'readings.3.type'],
+      [{ ...good('04', '60'), readOn: '2026-13-01' }, 422, 'invalid_reading', 'readings.3.readOn'],
+      [{ ...good('04', '60'), note: 'x' }, 422, 'invalid_reading', 'readings.3'],
+      [{ readOn: '2026-02-04', type: 'actual', value: '60' }, 422, 'invalid_reading', 'readings.3.meterSerial'],
+      [null as unknown as Record<string, unknown>, 422, 'invalid_reading', 'readings.3'],
       [{ ...good('04', '60'), meterSerial: 'NO-SUCH-METER' }, 422, 'unknown_meter', 'readings.3.meterSerial'],
       [good('01', '51'), 422, 'duplicate_reading_in_batch', 'readings.3'],
       [{ ...good('04', '40') }, 422, 'reading_below_previous', 'readings.3.value'],
@@ -193,10 +195,22 @@ describe('billing feed: readings', () => {
       const fields = Array.isArray(res.body.error.details) ? res.body.error.details.map((d: { field: string }) => d.field) : [res.body.error.details.field];
       expect(fields, JSON.stringify(bad)).toContain(field);
       expect(res.body.error.message).toContain('3');
+      if (code === 'invalid_reading') expect(res.body.error.details).toMatchObject({ field, index: 3 });
     }
     expect(await count()).toBe(1);
     // A value below the previous one is fine when the billing system gives the consumption (a new meter register).
     expect((await feed([{ ...good('04', '2'), consumption: '3.5' }])).status).toBe(200);
+  });
+
+  it('the API description still shows the shape of a fed reading (the service checks it)', async () => {
+    const doc = (await svc.request('GET', '/openapi.json')).body;
+    const body = doc.paths['/api/billing/readings'].post.requestBody.content['application/json'].schema;
+    const resolve = (s: { $ref?: string }) => (s.$ref ? doc.components.schemas[s.$ref.split('/').pop()!] : s);
+    const item = resolve(resolve(body).properties.readings.items);
+    expect(item.required).toEqual(expect.arrayContaining(['meterSerial', 'readOn', 'type', 'value']));
+    expect(item.properties.type.enum).toEqual(['actual', 'estimated', 'customer', 'remote']);
+    expect(item.additionalProperties).toBe(false);
+    expect(doc.paths['/api/billing/readings'].post.responses['422']).toBeDefined();
   });
 
   it('takes 1,000 readings in one request and refuses 1,001', async () => {
