@@ -35,9 +35,35 @@ export type StaffRole = 'admin' | 'accounting';
 
 const INVALID = 'The login or password is incorrect.';
 
+/**
+ * How long a checked token or session user is answered from memory. Every authenticated request
+ * used to read its login row; logins change only by a password change, which clears this
+ * instance's entries at once. Another instance may accept a token of the old password for at most
+ * this long after the change.
+ */
+export const USER_CACHE_MS = 5_000;
+const USER_CACHE_MAX = 10_000;
+
+interface CachedUser {
+  user: AuthUser;
+  /** performance.now() after which the entry is read again from the database. */
+  until: number;
+}
+
+/** Adds an entry, dropping the oldest ones when full (Map keeps insertion order). */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  cache.delete(key);
+  cache.set(key, value);
+  while (cache.size > USER_CACHE_MAX) cache.delete(cache.keys().next().value!);
+}
+
 export class AuthService {
   /** Password checks (lookup and hash) under way, bounded by the hasher's capacity. */
   private checksInFlight = 0;
+  /** Bearer tokens checked recently (their expiry kept in seconds since the epoch). */
+  private readonly recentTokens = new Map<string, CachedUser & { expiresAt: number }>();
+  /** Session users by `loginId:passwordVersion`. */
+  private readonly recentUsers = new Map<string, CachedUser>();
 
   constructor(
     private readonly db: Knex,
@@ -63,22 +89,44 @@ export class AuthService {
     return { user: toUser(found), accessToken, mustChangePassword: found.mustChangePassword };
   }
 
-  /** The user behind a bearer token, or undefined when the token is not valid any more. */
+  /**
+   * The user behind a bearer token, or undefined when the token is not valid any more. A token
+   * seen in the last few seconds is answered from memory (no signature check, no lookup); its
+   * expiry is still checked against the clock, and a password change on this instance drops it.
+   */
   async authenticate(token: string): Promise<AuthUser | undefined> {
+    const nowMs = performance.now();
+    const hit = this.recentTokens.get(token);
+    if (hit && hit.until > nowMs && this.clock.now().getTime() < hit.expiresAt * 1000) return hit.user;
     const claims = await this.tokens.verify(token);
     if (!claims) return undefined;
-    const user = await this.sessionUser(claims.loginId, claims.passwordVersion);
-    return user && user.role === claims.role ? user : undefined;
+    const found = await this.sessionUser(claims.loginId, claims.passwordVersion);
+    const user = found && found.role === claims.role ? found : undefined;
+    if (user) remember(this.recentTokens, token, { user, until: nowMs + USER_CACHE_MS, expiresAt: claims.expiresAt });
+    return user;
   }
 
   /**
    * The user of a stored web session, or undefined when the login is gone or its password was
-   * changed since the session began (every session of the old password ends with it).
+   * changed since the session began (every session of the old password ends with it). Answers
+   * from memory for a few seconds per login and password version (see USER_CACHE_MS).
    */
   async sessionUser(loginId: string, passwordVersion: number): Promise<AuthUser | undefined> {
+    const key = `${loginId}:${passwordVersion}`;
+    const nowMs = performance.now();
+    const hit = this.recentUsers.get(key);
+    if (hit && hit.until > nowMs) return hit.user;
     const found = await this.logins.findById(loginId);
     if (!found || found.passwordVersion !== passwordVersion) return undefined;
-    return toUser(found);
+    const user = toUser(found);
+    remember(this.recentUsers, key, { user, until: nowMs + USER_CACHE_MS });
+    return user;
+  }
+
+  /** A login's password changed (here): its cached tokens and sessions end at once. */
+  private forget(loginId: string): void {
+    for (const [key, entry] of this.recentTokens) if (entry.user.loginId === loginId) this.recentTokens.delete(key);
+    for (const [key, entry] of this.recentUsers) if (entry.user.loginId === loginId) this.recentUsers.delete(key);
   }
 
   /**
@@ -93,6 +141,7 @@ export class AuthService {
     }
     this.assertStrong(newPassword, found.login);
     const changed = await this.logins.changePassword(found.id, found.passwordHash, await this.hash(newPassword), this.clock.now());
+    this.forget(found.id);
     if (!changed) throw authErrors.create('password_changed_concurrently', 'The password was changed meanwhile; log in again.');
     const accessToken = await this.issueToken(changed);
     return { user: toUser(changed), accessToken, mustChangePassword: false };
