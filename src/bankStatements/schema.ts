@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 export const CLASSIFICATIONS = ['gateway_payout', 'invoice_payment', 'unmatched', 'duplicate', 'conflict'] as const;
 
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is refused here
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** A business number as the billing system writes it, refusing text PostgreSQL cannot store. */
 const numberText = z

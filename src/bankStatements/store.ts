@@ -70,8 +70,51 @@ export interface FirstLine {
   counterpartyAccount: string | null;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-function mapImport(r: any): ImportRow {
+/** A bank_statement_imports row as the driver returns it. */
+interface ImportDbRow {
+  id: string;
+  imported_at: Date;
+  imported_by: string;
+  byte_size: string | number;
+  charset: string;
+  statements: StatementSummary[];
+  status: ImportStatus;
+  line_count: string | number | null;
+  error: string | null;
+}
+
+/** A bank_statement_lines row (with the joined customer numbers) as the driver returns it. */
+interface LineDbRow {
+  id: string | number;
+  import_id: string;
+  position: string | number;
+  account: string;
+  line_key: string;
+  reference: string;
+  value_date: string;
+  entry_date: string | null;
+  amount: string | number;
+  currency: string;
+  title: string;
+  counterparty_name: string | null;
+  counterparty_account: string | null;
+  classification: LineClassification;
+  settlement_date: string | null;
+  invoice_numbers: string[] | null;
+  customer_id: string | number | null;
+  credit_id: string | number | null;
+  duplicate_of: string | number | null;
+  note: string | null;
+  customer_number?: string | null;
+  duplicate_of_import_id?: string | null;
+  assigned_by?: string | null;
+  assigned_at?: Date | null;
+  assigned_customer_number?: string | null;
+  assigned_invoice_numbers?: string[] | null;
+  assigned_credit_id?: string | number | null;
+}
+
+function mapImport(r: ImportDbRow): ImportRow {
   return {
     id: r.id,
     importedAt: r.imported_at,
@@ -85,7 +128,7 @@ function mapImport(r: any): ImportRow {
   };
 }
 
-function mapLine(r: any): LineRow {
+function mapLine(r: LineDbRow): LineRow {
   return {
     id: String(r.id),
     importId: r.import_id,
@@ -116,7 +159,6 @@ function mapLine(r: any): LineRow {
     assignedCreditId: r.assigned_credit_id === null || r.assigned_credit_id === undefined ? null : String(r.assigned_credit_id),
   };
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 // customers: the declared read model of the customer number (docs/architecture.md).
 const LINE_SELECT = `SELECT l.*, c.customer_number, a.customer_number AS assigned_customer_number, d.import_id AS duplicate_of_import_id
@@ -153,15 +195,15 @@ export class BankStatementStore {
   constructor(private readonly db: Queryable) {}
 
   async importById(id: string): Promise<ImportRow | undefined> {
-    const row = await this.db('bank_statement_imports').where({ id }).first();
+    const row = await this.db<ImportDbRow>('bank_statement_imports').where({ id }).first();
     return row ? mapImport(row) : undefined;
   }
 
   async imports(limit: number): Promise<(ImportRow & { lines: number })[]> {
-    const rows = await this.db('bank_statement_imports as i')
+    const rows = (await this.db('bank_statement_imports as i')
       .select('i.*', this.db.raw('(SELECT count(*) FROM bank_statement_lines l WHERE l.import_id = i.id) AS lines'))
       .orderBy('i.imported_at', 'desc')
-      .limit(limit);
+      .limit(limit)) as (ImportDbRow & { lines: string | number })[];
     return rows.map((r) => ({ ...mapImport(r), lines: Number(r.lines) }));
   }
 
@@ -212,7 +254,7 @@ export class BankStatementStore {
   }
 
   async linesOf(importId: string, page: { after: number; limit: number }): Promise<LineRow[]> {
-    const { rows } = await this.db.raw<{ rows: unknown[] }>(`${LINE_SELECT} WHERE l.import_id = ? AND l.position > ? ORDER BY l.position LIMIT ?`, [
+    const { rows } = await this.db.raw<{ rows: LineDbRow[] }>(`${LINE_SELECT} WHERE l.import_id = ? AND l.position > ? ORDER BY l.position LIMIT ?`, [
       importId,
       page.after,
       page.limit,
@@ -221,13 +263,13 @@ export class BankStatementStore {
   }
 
   async lineById(id: string): Promise<LineRow | undefined> {
-    const { rows } = await this.db.raw<{ rows: unknown[] }>(`${LINE_SELECT} WHERE l.id = ?`, [id]);
+    const { rows } = await this.db.raw<{ rows: LineDbRow[] }>(`${LINE_SELECT} WHERE l.id = ?`, [id]);
     return rows[0] ? mapLine(rows[0]) : undefined;
   }
 
   /** The line, locked for the rest of the transaction (an assignment by hand). */
   async lineForUpdate(id: string): Promise<LineRow | undefined> {
-    const row = await this.db('bank_statement_lines').where({ id }).forUpdate().first();
+    const row = await this.db<LineDbRow>('bank_statement_lines').where({ id }).forUpdate().first();
     return row ? mapLine(row) : undefined;
   }
 
@@ -249,7 +291,7 @@ export class BankStatementStore {
       params.push(filter.classification);
     }
     params.push(filter.limit);
-    const { rows } = await this.db.raw<{ rows: unknown[] }>(`${LINE_SELECT} ${where} ORDER BY l.id DESC LIMIT ?`, params as never[]);
+    const { rows } = await this.db.raw<{ rows: LineDbRow[] }>(`${LINE_SELECT} ${where} ORDER BY l.id DESC LIMIT ?`, params as never[]);
     return rows.map(mapLine);
   }
 
@@ -270,7 +312,7 @@ export class BankStatementStore {
 
   /** Bank payouts of the gateway seen on imported statements for a settlement date. */
   async payoutsFor(date: string): Promise<{ statementId: string; reference: string; amount: string; valueDate: string; account: string }[]> {
-    const rows = await this.db('bank_statement_lines')
+    const rows = await this.db<LineDbRow>('bank_statement_lines')
       .where({ classification: 'gateway_payout', settlement_date: date })
       .orderBy('id')
       .select('import_id', 'reference', 'amount', 'value_date', 'account');

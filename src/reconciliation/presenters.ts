@@ -131,7 +131,7 @@ export function itemsCsv(
       }
     })(),
   );
-  const out = stringify({ bom: true, header: true, columns: CSV_COLUMNS as string[], delimiter: options.separator, escape_formulas: true });
+  const out = stringify({ bom: true, header: true, columns: CSV_COLUMNS, delimiter: options.separator, escape_formulas: true });
   records.on('error', (err) => {
     onError(err);
     out.destroy(err);

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { defineRoute, type RouteDefinition } from '../http/defineRoute.js';
 import { itemsCsv } from './presenters.js';
 import {
@@ -60,7 +61,7 @@ export function reconciliationRoutes(reconciliation: ReconciliationService): Rou
         const csv = itemsCsv(
           reconciliation.allItems(params.date, query.category),
           { separator: query.separator ?? ',', decimalComma: query.decimal === 'comma' },
-          (err) => ctx.state.log?.error({ err }, 'reconciliation CSV export failed mid-stream'),
+          (err) => (ctx.state as { log?: Logger }).log?.error({ err }, 'reconciliation CSV export failed mid-stream'),
         );
         ctx.type = 'text/csv; charset=utf-8';
         ctx.set('Content-Disposition', `attachment; filename="reconciliation-${params.date}.csv"`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { dateString } from '../http/validate.js';
 import { CATEGORIES, type Category } from './store.js';
 
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is refused here
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**

@@ -95,6 +95,16 @@ interface CopyableConnection {
   query(stream: ReturnType<typeof copyFrom>): ReturnType<typeof copyFrom>;
 }
 
+/** knex's pool, for COPY: it needs the driver's own connection (borrowed and given back). */
+interface ConnectionPool {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+}
+
+function poolOf(knex: Knex): ConnectionPool {
+  return knex.client as ConnectionPool;
+}
+
 async function copyRows(knex: Knex, table: string, rows: AsyncIterable<SettlementReportRow>): Promise<number> {
   let count = 0;
   async function* chunks(): AsyncGenerator<string> {
@@ -110,12 +120,12 @@ async function copyRows(knex: Knex, table: string, rows: AsyncIterable<Settlemen
     if (chunk !== '') yield chunk;
   }
   // COPY needs the driver's own connection: borrowed from knex's pool and given back after.
-  const connection = (await knex.client.acquireConnection()) as CopyableConnection;
+  const connection = (await poolOf(knex).acquireConnection()) as CopyableConnection;
   try {
     const copy = connection.query(copyFrom(`COPY ${table} (line, payment_id, id_trans, amount, currency) FROM STDIN`));
     await pipeline(Readable.from(chunks()), copy);
   } finally {
-    await knex.client.releaseConnection(connection);
+    await poolOf(knex).releaseConnection(connection);
   }
   return count;
 }
@@ -143,7 +153,7 @@ export async function copyReportFile(knex: Knex, runId: number, file: string, ex
     `CREATE UNLOGGED TABLE ${raw} (line integer GENERATED ALWAYS AS IDENTITY (START WITH 2), payment_id text, id_trans text,
        amount text, currency text, paid_at text, settlement_date text)`,
   );
-  const connection = (await knex.client.acquireConnection()) as CopyableConnection;
+  const connection = (await poolOf(knex).acquireConnection()) as CopyableConnection;
   let rows: number;
   try {
     const copy = connection.query(
@@ -160,7 +170,7 @@ export async function copyReportFile(knex: Knex, runId: number, file: string, ex
     }
     throw err;
   } finally {
-    await knex.client.releaseConnection(connection);
+    await poolOf(knex).releaseConnection(connection);
   }
   const { rows: bad } = await knex.raw<{ rows: { line: number; problem: string }[] }>(
     `SELECT line, problem FROM (

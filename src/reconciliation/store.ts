@@ -53,8 +53,58 @@ export function emptyCounts(): Counts {
   return { matched: 0, missing_locally: 0, missing_in_gateway: 0, amount_mismatch: 0, duplicate: 0 };
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-function mapRun(r: any): Run {
+/** A reconciliation_runs row as the driver returns it (numbers of bigint columns may come as strings). */
+interface RunDbRow {
+  id: string | number;
+  settlement_date: string;
+  status: RunStatus;
+  current: boolean;
+  trigger: RunTrigger;
+  started_by: string;
+  started_at: Date;
+  finished_at: Date | null;
+  gateway_total: string | number | null;
+  local_total: string | number | null;
+  counts: Counts | null;
+  report_rows: string | number | null;
+  report_bytes: string | number | null;
+  report_kid: string | null;
+  timings_ms: Record<string, number> | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+/** A reconciliation_items row as the driver returns it. */
+interface ItemDbRow {
+  id: string | number;
+  run_id: string | number;
+  category: Category;
+  payment_id: string | null;
+  id_trans: string;
+  gateway_amount: string | number | null;
+  gateway_currency: string | null;
+  local_amount: string | number | null;
+  local_credited: boolean;
+  order_id: string | null;
+  report_line: string | number | null;
+  detail: string | null;
+  resolution: string | null;
+  resolved_by: string | null;
+  resolved_at: Date | null;
+}
+
+/** A reconciliation_daily row. */
+interface DailyDbRow {
+  settlement_date: string;
+  claimed_by: string;
+  claimed_at: Date;
+  attempts: number;
+  done: boolean;
+  run_id: string | number | null;
+  last_error: string | null;
+}
+
+function mapRun(r: RunDbRow): Run {
   return {
     id: Number(r.id),
     date: r.settlement_date,
@@ -76,13 +126,13 @@ function mapRun(r: any): Run {
   };
 }
 
-function mapItem(r: any): Item {
+function mapItem(r: ItemDbRow): Item {
   return {
     id: Number(r.id),
     runId: Number(r.run_id),
     category: r.category,
     paymentId: r.payment_id,
-    idTrans: String(r.id_trans).trim(),
+    idTrans: r.id_trans.trim(),
     gatewayAmount: r.gateway_amount === null ? null : String(r.gateway_amount),
     gatewayCurrency: r.gateway_currency === null ? null : String(r.gateway_currency).trim(),
     localAmount: r.local_amount === null ? null : String(r.local_amount),
@@ -95,7 +145,6 @@ function mapItem(r: any): Item {
     resolvedAt: r.resolved_at,
   };
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 function isUniqueViolation(err: unknown, constraint: string): boolean {
   const e = err as { code?: string; constraint?: string };
@@ -113,13 +162,13 @@ export class ReconciliationStore {
   async claimRun(date: string, trigger: RunTrigger, by: string, now: Date, staleBefore: Date): Promise<Run | undefined> {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const rows = await this.db('reconciliation_runs')
+        const rows = await this.db<RunDbRow>('reconciliation_runs')
           .insert({ settlement_date: date, status: 'running', current: false, trigger, started_by: by, started_at: now })
           .returning('*');
-        return mapRun(rows[0]);
+        return mapRun(rows[0]!);
       } catch (err) {
         if (!isUniqueViolation(err, 'reconciliation_runs_one_running')) throw err;
-        const stale = await this.db('reconciliation_runs')
+        const stale = await this.db<RunDbRow>('reconciliation_runs')
           .where({ settlement_date: date, status: 'running' })
           .andWhere('started_at', '<', staleBefore)
           .update({
@@ -135,23 +184,23 @@ export class ReconciliationStore {
   }
 
   async runningRun(date: string): Promise<Run | undefined> {
-    const row = await this.db('reconciliation_runs').where({ settlement_date: date, status: 'running' }).first();
+    const row = await this.db<RunDbRow>('reconciliation_runs').where({ settlement_date: date, status: 'running' }).first();
     return row ? mapRun(row) : undefined;
   }
 
   async runIsRunning(id: number): Promise<boolean> {
-    const row = await this.db('reconciliation_runs').where({ id }).first('status');
+    const row = await this.db<RunDbRow>('reconciliation_runs').where({ id }).first('status');
     return row?.status === 'running';
   }
 
   async failRun(id: number, code: string, message: string, now: Date, fields: Record<string, unknown> = {}): Promise<void> {
-    await this.db('reconciliation_runs')
+    await this.db<RunDbRow>('reconciliation_runs')
       .where({ id, status: 'running' })
       .update({ status: 'failed', finished_at: now, error_code: code, error_message: message, ...fields });
   }
 
   async recordDownload(id: number, download: { rows: number; bytes: number; kid: string }): Promise<void> {
-    await this.db('reconciliation_runs')
+    await this.db<RunDbRow>('reconciliation_runs')
       .where({ id })
       .update({ report_rows: download.rows, report_bytes: download.bytes, report_kid: download.kid });
   }
@@ -238,7 +287,7 @@ export class ReconciliationStore {
 
   /** missing_locally items of known orders, to ask the gateway about; keyset by id. */
   async missingLocallyKnown(runId: number, afterId: number, limit: number): Promise<Item[]> {
-    const rows = await this.db('reconciliation_items')
+    const rows = await this.db<ItemDbRow>('reconciliation_items')
       .where({ run_id: runId, category: 'missing_locally' })
       .whereNotNull('order_id')
       .whereNotNull('payment_id')
@@ -249,7 +298,7 @@ export class ReconciliationStore {
   }
 
   async updateItem(runId: number, id: number, fields: Record<string, unknown>): Promise<void> {
-    await this.db('reconciliation_items').where({ run_id: runId, id }).update(fields);
+    await this.db<ItemDbRow>('reconciliation_items').where({ run_id: runId, id }).update(fields);
   }
 
   /** Counts and totals of a run from its items (duplicates add to the gateway's total only). */
@@ -279,7 +328,7 @@ export class ReconciliationStore {
     summary: { counts: Counts; gatewayTotal: string; localTotal: string; timingsMs: Record<string, number> },
     now: Date,
   ): Promise<void> {
-    const previous = await trx('reconciliation_runs').where({ settlement_date: run.date, current: true }).forUpdate().first('id');
+    const previous = await trx<RunDbRow>('reconciliation_runs').where({ settlement_date: run.date, current: true }).forUpdate().first('id');
     if (previous) {
       await trx.raw(
         `UPDATE reconciliation_items n
@@ -290,9 +339,9 @@ export class ReconciliationStore {
             AND n.payment_id IS NOT DISTINCT FROM p.payment_id`,
         [run.id, previous.id, SYSTEM_ACTOR],
       );
-      await trx('reconciliation_runs').where({ id: previous.id }).update({ current: false });
+      await trx<RunDbRow>('reconciliation_runs').where({ id: previous.id }).update({ current: false });
     }
-    await trx('reconciliation_runs')
+    await trx<RunDbRow>('reconciliation_runs')
       .where({ id: run.id })
       .update({
         status: 'completed',
@@ -300,30 +349,31 @@ export class ReconciliationStore {
         finished_at: now,
         gateway_total: summary.gatewayTotal,
         local_total: summary.localTotal,
-        counts: JSON.stringify(summary.counts),
-        timings_ms: JSON.stringify(summary.timingsMs),
+        // jsonb columns: sent as JSON text
+        counts: JSON.stringify(summary.counts) as unknown as Counts,
+        timings_ms: JSON.stringify(summary.timingsMs) as unknown as Record<string, number>,
       });
   }
 
   async runById(id: number): Promise<Run | undefined> {
-    const row = await this.db('reconciliation_runs').where({ id }).first();
+    const row = await this.db<RunDbRow>('reconciliation_runs').where({ id }).first();
     return row ? mapRun(row) : undefined;
   }
 
   async currentRun(date: string): Promise<Run | undefined> {
-    const row = await this.db('reconciliation_runs').where({ settlement_date: date, current: true }).first();
+    const row = await this.db<RunDbRow>('reconciliation_runs').where({ settlement_date: date, current: true }).first();
     return row ? mapRun(row) : undefined;
   }
 
   /** Every run of the date, newest first. */
   async runsOf(date: string): Promise<Run[]> {
-    const rows = await this.db('reconciliation_runs').where({ settlement_date: date }).orderBy('id', 'desc');
+    const rows = await this.db<RunDbRow>('reconciliation_runs').where({ settlement_date: date }).orderBy('id', 'desc');
     return rows.map(mapRun);
   }
 
   /** The current runs of a range of dates, newest date first. */
   async currentRuns(from: string | undefined, to: string | undefined, limit: number): Promise<Run[]> {
-    const q = this.db('reconciliation_runs').where({ current: true });
+    const q = this.db<RunDbRow>('reconciliation_runs').where({ current: true });
     if (from) q.andWhere('settlement_date', '>=', from);
     if (to) q.andWhere('settlement_date', '<=', to);
     const rows = await q.orderBy('settlement_date', 'desc').limit(limit);
@@ -331,7 +381,7 @@ export class ReconciliationStore {
   }
 
   async items(runId: number, filter: { categories?: Category[] | undefined; after?: number | undefined; limit: number }): Promise<Item[]> {
-    const q = this.db('reconciliation_items').where({ run_id: runId });
+    const q = this.db<ItemDbRow>('reconciliation_items').where({ run_id: runId });
     if (filter.categories) q.whereIn('category', filter.categories);
     if (filter.after !== undefined) q.andWhere('id', '>', filter.after);
     const rows = await q.orderBy('id').limit(filter.limit);
@@ -339,13 +389,13 @@ export class ReconciliationStore {
   }
 
   async item(runId: number, id: number): Promise<Item | undefined> {
-    const row = await this.db('reconciliation_items').where({ run_id: runId, id }).first();
+    const row = await this.db<ItemDbRow>('reconciliation_items').where({ run_id: runId, id }).first();
     return row ? mapItem(row) : undefined;
   }
 
   /** The run an item of this date belongs to (any run of the date), if there is such an item. */
   async runOfItem(date: string, itemId: number): Promise<Run | undefined> {
-    const row = await this.db('reconciliation_items as i')
+    const row: RunDbRow | undefined = await this.db('reconciliation_items as i')
       .join('reconciliation_runs as r', 'r.id', 'i.run_id')
       .where({ 'r.settlement_date': date, 'i.id': itemId })
       .first('r.*');
@@ -353,7 +403,7 @@ export class ReconciliationStore {
   }
 
   async setResolution(runId: number, id: number, resolution: string, by: string, at: Date): Promise<Item | undefined> {
-    const rows = await this.db('reconciliation_items')
+    const rows = await this.db<ItemDbRow>('reconciliation_items')
       .where({ run_id: runId, id })
       .update({ resolution, resolved_by: by, resolved_at: at })
       .returning('*');
@@ -363,8 +413,8 @@ export class ReconciliationStore {
   /** gatewayTotal of the current reconciliation of each date (dates never reconciled are absent). */
   async gatewayTotals(dates: string[]): Promise<Map<string, string>> {
     if (dates.length === 0) return new Map();
-    const rows = await this.db('reconciliation_runs').where({ current: true }).whereIn('settlement_date', dates).select('settlement_date', 'gateway_total');
-    return new Map(rows.map((r) => [r.settlement_date as string, String(r.gateway_total)]));
+    const rows = await this.db<RunDbRow>('reconciliation_runs').where({ current: true }).whereIn('settlement_date', dates).select('settlement_date', 'gateway_total');
+    return new Map(rows.map((r) => [r.settlement_date, String(r.gateway_total)]));
   }
 
   // ---- the daily job's claims ------------------------------------------------------------
@@ -387,13 +437,13 @@ export class ReconciliationStore {
   }
 
   async finishDaily(date: string, outcome: { done: boolean; runId?: number | undefined; error?: string | undefined }): Promise<void> {
-    await this.db('reconciliation_daily')
+    await this.db<DailyDbRow>('reconciliation_daily')
       .where({ settlement_date: date })
       .update({ done: outcome.done, run_id: outcome.runId ?? null, last_error: outcome.error ?? null });
   }
 
   async dailyClaim(date: string): Promise<{ claimedBy: string; attempts: number; done: boolean; runId: number | null; lastError: string | null } | undefined> {
-    const row = await this.db('reconciliation_daily').where({ settlement_date: date }).first();
+    const row = await this.db<DailyDbRow>('reconciliation_daily').where({ settlement_date: date }).first();
     return row
       ? { claimedBy: row.claimed_by, attempts: row.attempts, done: row.done, runId: row.run_id === null ? null : Number(row.run_id), lastError: row.last_error }
       : undefined;

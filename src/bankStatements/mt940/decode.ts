@@ -90,7 +90,9 @@ export function decodeStatement(bytes: Buffer | Uint8Array, charset?: string): s
   }
   let text = iconv.decode(buf, chosen); // iconv-lite strips a UTF-8 BOM itself
   text = text.replace(/^\uFEFF/, '');
+  // eslint-disable-next-line no-control-regex -- SOH and ETX frame bank files: stripped on purpose
   text = text.replace(/^\x01+/, '');
+  // eslint-disable-next-line no-control-regex -- SOH and ETX frame bank files: stripped on purpose
   text = text.replace(/\x03[\s\x03]*$/, '');
   text = text.replace(/\r\n?/g, '\n');
   return text;

@@ -252,6 +252,7 @@ function* tokenise(text: string): Generator<void, Tokens> {
   for (let i = 0; i < lines.length; i += 1) {
     if (i % STEP_LINES === STEP_LINES - 1) yield;
     const lineNo = i + 1;
+    // eslint-disable-next-line no-control-regex -- SOH and ETX frame bank files: stripped on purpose
     let line = (lines[i] ?? '').replace(/^[\x01\x03]+/, '').replace(/[\x01\x03]+(\s*)$/, '$1');
     // PostgreSQL cannot store a NUL, and no bank writes one into a statement.
     if (line.includes('\u0000')) throw new StatementFormatError('the file holds a NUL byte', lineNo);
