@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -6,6 +7,12 @@ import type { AddressInfo } from 'node:net';
  * body: to, message, from, format=json, idx, check_idx), answering `{count, list: [...]}`, with
  * faults for tests (down, slow, 5xx, refused numbers) and what it "sent" at `GET /messages`.
  */
+
+/** Compares digests, so the check takes the same time whatever the caller sent. */
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(header ?? ''), digest(`Bearer ${token}`));
+}
 
 export interface MockSmsMessage {
   id: string;
@@ -88,7 +95,7 @@ export function createMockSms(options: { token?: string } = {}): MockSms {
       send(res, 503, { error: 8, message: 'Error in request (temporarily unavailable)' });
       return;
     }
-    if (options.token && req.headers.authorization !== `Bearer ${options.token}`) {
+    if (options.token && !tokenMatches(req.headers.authorization, options.token)) {
       send(res, 401, { error: 101, message: 'Authorization failed' });
       return;
     }

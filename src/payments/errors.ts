@@ -15,5 +15,3 @@ export const paymentErrors = defineErrors('payments', {
   invalid_notification: { status: 401, description: 'A gateway notification whose signature, key, alg, iss, aud or iat is not acceptable; nothing changed.' },
   gateway_keys_unavailable: { status: 503, description: "The gateway's public keys could not be fetched; the gateway retries the notification later." },
 });
-
-export type PaymentErrorCode = keyof typeof paymentErrors.catalogue;
