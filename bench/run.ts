@@ -45,7 +45,7 @@ const QUICK = flag('quick');
 const ONLY = option('only')?.split(',');
 const COUNT_QUERIES = flag('queries');
 const DURATION_MS = Number(option('duration') ?? (QUICK ? 1500 : 4000));
-const CONNECTIONS = 32;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BILLING_TOKEN = 'bench-billing-token-0123456789abcdef';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -68,7 +68,7 @@ const wanted = (name: string) => !ONLY || ONLY.includes(name);
 
 let loader: ChildProcess | undefined;
 function load(job: Omit<LoadJob, 'connections' | 'durationMs'> & { durationMs?: number }): Promise<LoadResult> {
-  loader ??= fork(path.join(here, 'load.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  loader ??= fork(path.join(here, 'load.js'), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const child = loader;
   return new Promise((resolve, reject) => {
     child.once('message', (m: { ok: boolean; result?: LoadResult; error?: string }) => (m.ok ? resolve(m.result!) : reject(new Error(m.error))));
@@ -96,12 +96,12 @@ interface QueryCounter {
 }
 function countQueries(deps: Deps): QueryCounter | undefined {
   if (!COUNT_QUERIES) return undefined;
-  const counter = { count: 0, reset() { counter.count = 0; } };
+  const counter = { count: 0, armed: false, reset() { counter.count = 0; counter.armed = true; } };
   // BENCH_TRACE=n prints the first n statements of each row (what a request runs, in order).
   const trace = Number(process.env.BENCH_TRACE ?? 0);
   deps.db.knex.on('query', (q: { sql: string }) => {
     counter.count += 1;
-    if (counter.count <= trace) process.stdout.write(`    sql: ${q.sql.slice(0, 400)}\n`);
+    if (counter.armed && counter.count <= trace) process.stdout.write(`    sql: ${q.sql.slice(0, 400)}\n`);
   });
   return counter;
 }

@@ -1,5 +1,8 @@
 import client from 'prom-client';
 
+type HttpCounter = client.Counter<'method' | 'route' | 'status'>;
+type HttpHistogram = client.Histogram<'method' | 'route' | 'status'>;
+
 /** Prometheus metrics of one app instance (its own registry, so tests can run several apps). */
 export class HttpMetrics {
   readonly registry = new client.Registry();
@@ -21,10 +24,20 @@ export class HttpMetrics {
     client.collectDefaultMetrics({ register: this.registry });
   }
 
+  /** Per label set, the counter and histogram children (prom-client hashes the labels on every call otherwise). */
+  private readonly children = new Map<string, { count: ReturnType<HttpCounter['labels']>; time: ReturnType<HttpHistogram['labels']> }>();
+
   observe(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
-    this.requests.inc(labels);
-    this.duration.observe(labels, seconds);
+    // Routes are patterns and methods/statuses few, so the map stays small.
+    const key = `${method} ${status} ${route}`;
+    let child = this.children.get(key);
+    if (!child) {
+      const labels = { method, route, status: String(status) };
+      child = { count: this.requests.labels(labels), time: this.duration.labels(labels) };
+      this.children.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(seconds);
   }
 
   /** A counter owned by a module (payments, reconciliation) but exported with the HTTP ones. */

@@ -15,8 +15,17 @@ export function requestContext(logger: Logger, metrics: HttpMetrics): Middleware
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
-    const log = logger.child({ requestId });
-    ctx.state.log = log;
+    // The child logger is made only when a handler logs something: most requests write just the
+    // access line below, which carries the request id itself.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => (log ??= logger.child({ requestId })),
+      set: (value: Logger) => {
+        log = value;
+      },
+    });
     const started = process.hrtime.bigint();
     try {
       await next();
@@ -24,10 +33,12 @@ export function requestContext(logger: Logger, metrics: HttpMetrics): Middleware
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       metrics.observe(ctx.method, String(route), ctx.status, seconds);
-      log.info(
-        { method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1000) },
-        'request',
-      );
+      if (logger.isLevelEnabled('info')) {
+        (log ?? logger).info(
+          { ...(log ? {} : { requestId }), method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1000) },
+          'request',
+        );
+      }
     }
   };
 }
