@@ -4,6 +4,7 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Context, Middleware, Next } from 'koa';
 import { koaBody } from 'koa-body';
+import type { Logger } from 'pino';
 import type { Deps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { registerAccountPages } from './pages/account.js';
@@ -108,7 +109,8 @@ function errorPages(deps: Deps): Middleware {
         status = (err as { status: number }).status;
         message = STATUS_TEXT[status] ?? STATUS_TEXT[400]!;
       } else {
-        (ctx.state.log ?? deps.logger).error({ err }, 'page failed');
+        const log = (ctx.state.log as Logger | undefined) ?? deps.logger;
+        log.error({ err }, 'page failed');
       }
       for (const [k, v] of Object.entries(headers)) ctx.set(k, v);
       render(ctx, 'error', { title: status === 404 ? 'Nie znaleziono' : 'Błąd', message, status }, status);
@@ -128,7 +130,7 @@ function loadUser(services: WebServices): Middleware {
         delete session.pwv;
       }
     }
-    if (ctx.state.webUser?.mustChangePassword && !allowedBeforePasswordChange(ctx.path)) {
+    if ((ctx.state.webUser as WebUser | undefined)?.mustChangePassword && !allowedBeforePasswordChange(ctx.path)) {
       ctx.status = 303;
       ctx.redirect('/haslo');
       return;
@@ -145,11 +147,15 @@ const formParser = koaBody({ urlencoded: true, json: false, text: false, multipa
 /** Every POST carries the session's CSRF token (`_csrf`); multipart forms check it after parsing. */
 function formsWithCsrf(): Middleware {
   return async (ctx, next: Next) => {
-    if (ctx.method !== 'POST') return next();
+    if (ctx.method !== 'POST') {
+      await next();
+      return;
+    }
     if (ctx.is('multipart')) {
       // Only forms with files are multipart; they check the token once their body is read.
       if (!MULTIPART_FORMS.has(ctx.path)) throw new WebError(415, 'Ten formularz nie przyjmuje plików.');
-      return next();
+      await next();
+      return;
     }
     await formParser(ctx, async () => {});
     const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {};
@@ -215,7 +221,11 @@ export function webPages(app: Koa, deps: Deps): Middleware {
   registerStaffPages(router, pageDeps);
   registerOfficePages(router, pageDeps);
 
-  const routes = router.routes();
+  const routes = router.routes() as unknown as Middleware;
   const fallback = fallbackHtmlHeaders();
-  return (ctx, next) => fallback(ctx, () => (routes as unknown as Middleware)(ctx, next) as Promise<void>);
+  return async (ctx, next) => {
+    await fallback(ctx, async () => {
+      await routes(ctx, next);
+    });
+  };
 }

@@ -64,7 +64,7 @@ export function sessionMiddleware(app: Koa, options: { key: Buffer; secure: bool
         const given = Buffer.from(mac, 'base64url');
         const expected = sign(payload);
         if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new SyntaxError('bad session signature');
-        return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+        return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
       },
     },
     app,
@@ -77,7 +77,8 @@ export function sessionMiddleware(app: Koa, options: { key: Buffer; secure: bool
 }
 
 export function webSession(ctx: Context): WebSession {
-  return (ctx.session ?? {}) as unknown as WebSession;
+  const session: unknown = ctx.session ?? {};
+  return session as WebSession;
 }
 
 /** A fresh session (new CSRF secret), e.g. on login and password change: no fixation. */

@@ -188,7 +188,7 @@ describe('the customer office in a browser', () => {
     expect(pdf.headers()['content-type']).toBe('application/pdf');
     expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
     await checkPage(page, '09-faktura');
-    const returnUrl = (await context.pages()[0]!.url());
+    const returnUrl = context.pages()[0]!.url();
     const anonymous = await newContext(browser);
     const anonPage = await anonymous.newPage();
     const paymentId = /payments\/([0-9a-f-]+)\/return/.exec(returnUrl)?.[1];

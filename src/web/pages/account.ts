@@ -33,7 +33,7 @@ const settlementsQuery = z
 const payForm = z.object({
   idempotencyKey: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'Odśwież stronę i spróbuj ponownie.'),
   invoiceNumbers: z.preprocess(
-    (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]),
+    (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? (v as unknown[]) : [v]),
     z
       .array(z.string().min(1).max(64))
       .min(1, 'Zaznacz co najmniej jedną fakturę do zapłaty.')

@@ -33,7 +33,7 @@ export function registerOfficePages(router: Router, { deps }: PageDeps): void {
   });
 
   async function officeRequest(ctx: Context) {
-    const id = idParam.safeParse(ctx.params.id);
+    const id = idParam.safeParse((ctx.params as Record<string, unknown>).id);
     const request = id.success ? await requests.getForOffice(id.data) : undefined;
     if (!request) throw new WebError(404, 'Nie znaleziono takiego zgłoszenia.');
     return request;
