@@ -7,6 +7,7 @@ import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
 import type { Deps } from '../deps.js';
 import { AppError } from '../errors.js';
+import { markRouter } from '../http/routers.js';
 import { registerAccountPages } from './pages/account.js';
 import { registerAuthPages } from './pages/auth.js';
 import { registerContractAndDocumentPages } from './pages/contracts.js';
@@ -189,7 +190,8 @@ export function webPages(app: Koa, deps: Deps): Middleware {
   const services = webServices(deps);
   const https = deps.config.publicUrl.startsWith('https:');
   const gatewayBase = (deps.gateway as { baseUrl?: string }).baseUrl ?? deps.config.gatewayUrl;
-  const router = new Router();
+  // Marked as pages for people: the API description's test skips it.
+  const router = markRouter(new Router(), 'web');
   router.use(pageSecurityHeaders({ https, gatewayOrigin: gatewayBase ? new URL(gatewayBase).origin : undefined }));
   router.use(sessionMiddleware(app, { key: loadSessionKey(deps.config.jwtSecret, deps.config.dataDir), secure: https }));
   router.use(errorPages(deps));
