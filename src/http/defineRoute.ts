@@ -133,6 +133,9 @@ function parseWith(schema: z.ZodType | undefined, value: unknown, where: string)
   return parsed.data;
 }
 
+const UPLOAD_ORDER = Symbol('uploadOrder');
+let uploadSeq = 0;
+
 function multipartParser(spec: MultipartBodySpec, limit: number): Middleware {
   return koaBody({
     multipart: true,
@@ -148,6 +151,10 @@ function multipartParser(spec: MultipartBodySpec, limit: number): Middleware {
       maxFieldsSize: limit,
       allowEmptyFiles: false,
       minFileSize: 1,
+      // formidable lists files as each finishes writing: stamp the order they came in.
+      onFileBegin: (_name, file) => {
+        (file as unknown as Record<symbol, number>)[UPLOAD_ORDER] = ++uploadSeq;
+      },
     },
     onError: (err: Error & { httpCode?: number; code?: number }) => {
       // formidable's own errors: too many or too large files.
@@ -172,8 +179,11 @@ function collectFiles(ctx: Context, field: string): UploadedFile[] {
         { field: name, message: `files go in ${field}` },
       ]);
     }
-    const list = Array.isArray(value) ? value : [value];
-    for (const f of list as Array<{ filepath: string; originalFilename?: string | null; size: number; mimetype?: string | null }>) {
+    // In the order the client sent them (formidable lists them as they finish).
+    type Part = { filepath: string; originalFilename?: string | null; size: number; mimetype?: string | null; [UPLOAD_ORDER]?: number };
+    const list = (Array.isArray(value) ? (value as Part[]) : [value as Part]).slice();
+    list.sort((x, y) => (x[UPLOAD_ORDER] ?? 0) - (y[UPLOAD_ORDER] ?? 0));
+    for (const f of list) {
       out.push({ path: f.filepath, originalName: f.originalFilename ?? 'plik', size: f.size, declaredType: f.mimetype ?? '' });
     }
   }

@@ -39,7 +39,7 @@ export const STATUS_TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]>
 export interface AttachmentUpload {
   path: string;
   originalName: string;
-  /** What the client claimed; the bytes decide. */
+  /** What the client claimed: ignored, the bytes decide. */
   declaredType?: string;
 }
 
@@ -143,7 +143,8 @@ export class RequestService {
             source: { path: f.path },
             maxBytes: MAX_ATTACHMENT_BYTES,
             allowedTypes: ATTACHMENT_TYPES,
-            ...(f.declaredType ? { declaredType: f.declaredType } : {}),
+            // The browser's type comes from the file's name (a phone photo named .jpg may be a PNG):
+            // the bytes alone decide, and the type stored is theirs.
             field: `attachments[${i}]`,
           });
           stored.push({ fileId: saved.fileId, name: cleanName(f.originalName) });
