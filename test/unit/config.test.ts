@@ -46,7 +46,7 @@ describe('configuration', () => {
   ])('refuses %j naming %s', (env, variable) => {
     let caught: unknown;
     try {
-      loadConfig(env as Record<string, string>);
+      loadConfig(env);
     } catch (err) {
       caught = err;
     }
