@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { address, businessNumber, dateString } from '../http/validate.js';
+import { address, businessNumber, dateString } from '../schemas.js';
 
 export const SERVICES = ['water', 'sewage', 'water_sewage'] as const;
 export const CONTRACT_STATUSES = ['active', 'terminated'] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { businessNumber } from '../http/validate.js';
+import { businessNumber } from '../schemas.js';
 import { FILE_TYPES } from './fileStore.js';
 import { DOCUMENT_CATEGORIES } from './store.js';
 

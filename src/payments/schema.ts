@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { businessNumber } from '../http/validate.js';
+import { businessNumber } from '../schemas.js';
 import { PAYMENT_STATUSES } from './store.js';
 
 export const createPaymentBody = z
