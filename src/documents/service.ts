@@ -39,7 +39,9 @@ function encodeCursor(d: DocumentRecord): string {
 function decodeCursor(cursor: string): { updatedAt: Date; id: string } | undefined {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const updatedAt = new Date(at ?? '');
-  if (!id || !/^\d{1,18}$/.test(id) || Number.isNaN(updatedAt.getTime())) return undefined;
+  // Years outside 1..9999 are valid JavaScript dates but out of the database's range (a forged cursor).
+  const year = updatedAt.getUTCFullYear();
+  if (!id || !/^\d{1,18}$/.test(id) || Number.isNaN(year) || year < 1 || year > 9999) return undefined;
   return { updatedAt, id };
 }
 

@@ -89,6 +89,16 @@ function encodeCursor(parts: string[]): string {
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
+/** A row id a bigint can hold (a forged cursor must not reach the database as an overflow). */
+const ROW_ID = /^\d{1,18}$/;
+
+/** `YYYY-MM-DD` naming a day that exists. */
+function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const day = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(value);
+}
+
 function decodeCursor(cursor: string, count: number): string[] {
   try {
     const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
@@ -373,7 +383,7 @@ export class MeterService {
     if (page.cursor) {
       const [at, id] = decodeCursor(page.cursor, 2) as [string, string];
       const createdAt = new Date(at);
-      if (Number.isNaN(createdAt.getTime()) || !/^\d+$/.test(id)) decodeCursor('', 2);
+      if (Number.isNaN(createdAt.getTime()) || createdAt.getUTCFullYear() < 1 || createdAt.getUTCFullYear() > 9999 || !ROW_ID.test(id)) decodeCursor('', 2);
       after = { createdAt, id };
     }
     const rows = await new MeterStore(this.db).customerReports({ since, after, limit: page.limit + 1 });
@@ -435,7 +445,7 @@ export class MeterService {
     let after: { readOn: string; id: string } | undefined;
     if (query.cursor) {
       const [readOn, id] = decodeCursor(query.cursor, 2) as [string, string];
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(readOn) || !/^\d+$/.test(id)) decodeCursor('', 2);
+      if (!isCalendarDate(readOn) || !ROW_ID.test(id)) decodeCursor('', 2);
       after = { readOn, id };
     }
     const rows = await store.readingsPage({ meterId: meter.id, customerId, from: query.from, to: query.to, after, limit: limit + 1 });

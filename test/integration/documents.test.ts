@@ -172,6 +172,12 @@ describe('documents: customers', () => {
     const bad = await svc.request('GET', '/api/documents?cursor=nonsense', { token: a.token });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('cursor');
+    // A forged cursor of the right shape, dated outside the database's range: 400, not 500.
+    for (const at of ['-271821-04-20T00:00:00.000Z', '+275760-09-13T00:00:00.000Z']) {
+      const forged = Buffer.from(`${at}|1`).toString('base64url');
+      const res = await svc.request('GET', `/api/documents?cursor=${forged}`, { token: a.token });
+      expect(res.status, at).toBe(400);
+    }
     const badLimit = await svc.request('GET', '/api/documents?limit=0', { token: a.token });
     expect(badLimit.status).toBe(400);
     expect(badLimit.body.error.message).toContain('limit');

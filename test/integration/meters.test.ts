@@ -50,6 +50,8 @@ async function meterWithReadings(c: TestCustomer, values: [string, string][], ov
   return serial;
 }
 
+/** A cursor of the service's shape with made-up parts (a client may send anything). */
+const forgedCursor = (...parts: string[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
 const get = (path: string, token?: string) => svc.request('GET', path, token ? { token } : {});
 const report = (serial: string, body: unknown, token: string) =>
   svc.request('POST', `/api/meters/${encodeURIComponent(serial)}/readings`, { token, body });
@@ -369,6 +371,9 @@ describe('customer: meters', () => {
       ['limit=0', 'limit'],
       ['limit=501', 'limit'],
       ['cursor=bm9wZQ', 'cursor'],
+      // Forged cursors of the right shape: an impossible date, an id beyond bigint.
+      [`cursor=${forgedCursor('2026-99-99', '1')}`, 'cursor'],
+      [`cursor=${forgedCursor('2026-01-01', '9'.repeat(30))}`, 'cursor'],
     ]) {
       const res = await get(`/api/meters/${serial}/readings?${query}`, c.token);
       expect(res.status, query).toBe(400);
@@ -557,7 +562,14 @@ describe('customer: reporting a reading', () => {
     } finally {
       svc.clock.set(new Date('2026-11-20T10:00:00Z'));
     }
-    for (const q of ['', 'since=yesterday', `since=${encodeURIComponent(since)}&cursor=%21`]) {
+    for (const q of [
+      '',
+      'since=yesterday',
+      `since=${encodeURIComponent(since)}&cursor=%21`,
+      `since=${encodeURIComponent(since)}&cursor=${forgedCursor('2026-11-20T10:00:00.000Z', '9'.repeat(30))}`,
+      `since=${encodeURIComponent(since)}&cursor=${forgedCursor('+275760-09-13T00:00:00.000Z', '1')}`,
+      `since=${encodeURIComponent(since)}&cursor=${forgedCursor('-271821-04-20T00:00:00.000Z', '1')}`,
+    ]) {
       const res = await svc.request('GET', `/api/billing/customer-readings?${q}`, { token: BILLING_TOKEN });
       expect(res.status, q).toBe(400);
     }
