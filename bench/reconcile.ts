@@ -62,7 +62,7 @@ async function main() {
     let t = process.hrtime.bigint();
     const [customer] = (await k('customers')
       .insert({ customer_number: 'BENCH', name: 'Bench', street: 'ul. Testowa 1', postal_code: '32-600', city: 'Oświęcim' })
-      .returning('id')) as { id: string }[];
+      .returning<{ id: string }[]>('id'));
     // The same ids as the mock's synthetic report rows: paymentId SYN000000001, id_trans 9000000001...
     await k.raw(
       `INSERT INTO payment_orders (id, customer_id, id_trans, amount, currency, status, gateway_status, gateway_payment_id, title,

@@ -75,7 +75,7 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
   }
 
   await deps.db.knex.transaction(async (trx) => {
-    const [paid] = await trx('invoices').where({ invoice_number: numbers[0] }).select('id');
+    const [paid] = await trx('invoices').where({ invoice_number: numbers[0] }).select<{ id: string }[]>('id');
     await deps.ledger.recordCredit(
       trx,
       {
@@ -88,7 +88,7 @@ export async function seedDemoData(deps: Deps, logger: Logger): Promise<boolean>
         receivedOn: daysFrom(today, -50),
         hasInvoiceTarget: true,
       },
-      [String(paid.id)],
+      [String(paid!.id)],
     );
     await deps.auth.ensureCustomerLogin(trx, DEMO_CUSTOMER.login, DEMO_CUSTOMER.password, customer.id);
   });

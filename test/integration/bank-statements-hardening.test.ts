@@ -253,7 +253,7 @@ describe('finding 6: CSV exports neutralise formulas', () => {
     for (const note of notes) {
       await svc.request('PATCH', `/api/reconciliation/${date}/items/${item.id}`, { token: accounting, body: { resolution: note } });
       const res = await fetch(`${svc.url}/api/reconciliation/${date}.csv`, { headers: { authorization: `Bearer ${accounting}` } });
-      const parsed = parse(Buffer.from(await res.arrayBuffer()), { bom: true, columns: true }) as Record<string, string>[];
+      const parsed = parse<Record<string, string>>(Buffer.from(await res.arrayBuffer()), { bom: true, columns: true });
       rows.push(...parsed.filter((r) => r.idTrans === '0999999962'));
       for (const row of parsed) {
         for (const cell of Object.values(row)) expect(cell, cell).not.toMatch(/^[=+\-@\t\r]/);

@@ -203,9 +203,9 @@ describe('bank statement import', () => {
     const before = await bankCredits();
     const results = await Promise.all([post(file), post(file)]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 201]);
-    expect(results[0]!.body.statementId).toBe(results[1]!.body.statementId);
-    expect(results[0]!.body.lines).toEqual(results[1]!.body.lines);
-    expect(summary(results[0]!.body.lines)).toEqual(['invoice_payment 77.00']);
+    expect(results[0].body.statementId).toBe(results[1].body.statementId);
+    expect(results[0].body.lines).toEqual(results[1].body.lines);
+    expect(summary(results[0].body.lines)).toEqual(['invoice_payment 77.00']);
     expect(await bankCredits()).toBe(before + 1);
   });
 

@@ -151,7 +151,7 @@ describe('reconciliation of a settlement date', () => {
     expect(plain.res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(plain.res.headers.get('content-disposition')).toBe(`attachment; filename="reconciliation-${date}.csv"`);
     expect([...plain.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
-    const rows = parse(plain.bytes, { bom: true, columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(plain.bytes, { bom: true, columns: true });
     expect(rows).toHaveLength(8);
     expect(Object.keys(rows[0]!)).toEqual(['id', 'category', 'paymentId', 'idTrans', 'gatewayAmount', 'localAmount', 'resolution', 'resolvedBy', 'resolvedAt', 'detail', 'orderId', 'reportLine']);
     expect(rows.find((row) => row.idTrans === reportedOtherAmount.idTrans)).toMatchObject({ category: 'amount_mismatch', gatewayAmount: '6.00', localAmount: '60.00' });
@@ -162,7 +162,7 @@ describe('reconciliation of a settlement date', () => {
     expect(polish.res.status).toBe(200);
     const text = polish.bytes.toString('utf8');
     expect(text.split('\n')[0]).toBe('\uFEFFid;category;paymentId;idTrans;gatewayAmount;localAmount;resolution;resolvedBy;resolvedAt;detail;orderId;reportLine');
-    const semi = parse(polish.bytes, { bom: true, columns: true, delimiter: ';' }) as Record<string, string>[];
+    const semi = parse<Record<string, string>>(polish.bytes, { bom: true, columns: true, delimiter: ';' });
     expect(semi.map((row) => row.category)).toEqual(['amount_mismatch', 'amount_mismatch']);
     expect(semi.find((row) => row.idTrans === reportedOtherAmount.idTrans)).toMatchObject({ gatewayAmount: '6,00', localAmount: '60,00' });
 
