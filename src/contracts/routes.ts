@@ -1,5 +1,6 @@
 import { sendStoredFile } from '../documents/index.js';
 import { defineRoute, type RouteDefinition } from '../http/defineRoute.js';
+import { customerIdOf } from '../http/guards.js';
 import { presentContract } from './presenters.js';
 import { conditionalHeaders, contractBody, contractList, contractParams, contractView, fedContract } from './schema.js';
 import type { ContractService } from './service.js';
@@ -39,7 +40,7 @@ export function contractRoutes(service: ContractService): RouteDefinition[] {
       summary: "The customer's contracts, active first, then the newest",
       access: ['customer'],
       responses: { 200: { description: 'The contracts.', schema: contractList } },
-      handler: async (_ctx, { user }) => ({ items: (await service.contractsOfCustomer(user.customerId!)).map(presentContract) }),
+      handler: async (_ctx, { user }) => ({ items: (await service.contractsOfCustomer(customerIdOf(user))).map(presentContract) }),
     }),
     defineRoute({
       method: 'get',
@@ -50,7 +51,7 @@ export function contractRoutes(service: ContractService): RouteDefinition[] {
       params: contractParams,
       responses: { 200: { description: 'The contract.', schema: contractView } },
       errors: ['contract_not_found'],
-      handler: async (_ctx, { params, user }) => presentContract(await service.contractOfCustomer(user.customerId!, params.contractNumber)),
+      handler: async (_ctx, { params, user }) => presentContract(await service.contractOfCustomer(customerIdOf(user), params.contractNumber)),
     }),
     defineRoute({
       method: 'get',
@@ -67,7 +68,7 @@ export function contractRoutes(service: ContractService): RouteDefinition[] {
       },
       errors: ['contract_not_found', 'contract_scan_not_found'],
       handler: async (ctx, { params, headers, user }) => {
-        const { file, fileName } = await service.scanOfCustomer(user.customerId!, params.contractNumber);
+        const { file, fileName } = await service.scanOfCustomer(customerIdOf(user), params.contractNumber);
         sendStoredFile(ctx, file, fileName, headers['if-none-match']);
       },
     }),

@@ -1,5 +1,6 @@
 import { commonErrors } from '../errors.js';
 import { defineRoute, type RouteDefinition } from '../http/defineRoute.js';
+import { customerIdOf } from '../http/guards.js';
 import { sendStoredFile } from './download.js';
 import { FILE_ERROR_CODES } from './errors.js';
 import { FILE_TYPES, formatLimit } from './fileStore.js';
@@ -61,7 +62,7 @@ export function documentRoutes(service: DocumentService): RouteDefinition[] {
             { field: 'cursor', message: 'unknown cursor' },
           ]);
         }
-        const page = await service.listForCustomer(user.customerId!, { limit: query.limit ?? 50, cursor: query.cursor });
+        const page = await service.listForCustomer(customerIdOf(user), { limit: query.limit ?? 50, cursor: query.cursor });
         return { items: page.items.map(presentDocument), nextCursor: page.nextCursor };
       },
     }),
@@ -80,7 +81,7 @@ export function documentRoutes(service: DocumentService): RouteDefinition[] {
       },
       errors: ['document_not_found'],
       handler: async (ctx, { params, headers, user }) => {
-        const { document, file } = await service.openForCustomer(user.customerId!, params.documentId);
+        const { document, file } = await service.openForCustomer(customerIdOf(user), params.documentId);
         sendStoredFile(ctx, file, document.title, headers['if-none-match']);
       },
     }),

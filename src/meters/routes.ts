@@ -1,5 +1,5 @@
 import { defineRoute, type RouteDefinition } from '../http/defineRoute.js';
-import { commonErrors } from '../errors.js';
+import { customerIdOf } from '../http/guards.js';
 import {
   presentCustomerReports,
   presentFedMeter,
@@ -30,11 +30,6 @@ import type { MeterService } from './service.js';
 
 const TAG = 'meters';
 
-function customerIdOf(user: { customerId: string | null }): string {
-  // A customer login always has a customer; guard anyway so a broken account never sees others' data.
-  if (!user.customerId) throw commonErrors.create('forbidden', 'This login has no customer account.');
-  return user.customerId;
-}
 
 /** The billing feed of meters and readings, and the customer's meters and readings. */
 export function meterRoutes(meters: MeterService): RouteDefinition[] {

@@ -6,5 +6,4 @@ export const noticeErrors = defineErrors('notices', {
   confirmation_code_expired: { status: 410, description: 'The code is older than 15 minutes or was tried 5 times; save the subscription again for a new one.' },
   outbox_message_not_found: { status: 404, description: 'No such message in the outbox.' },
   outbox_message_not_failed: { status: 409, description: 'Only a failed message can be tried again.' },
-  customer_account_required: { status: 403, description: 'Notices belong to a customer account.' },
 });

@@ -1,13 +1,8 @@
 import { z } from 'zod';
 import { defineRoute, type RouteDefinition } from '../http/defineRoute.js';
-import { noticeErrors } from './errors.js';
+import { customerIdOf } from '../http/guards.js';
 import { confirmInput, outboxIdParams, outboxItem, outboxPage, outboxQuery, subscriptionInput, subscriptionView } from './schema.js';
 import type { NoticesService } from './service.js';
-
-function customerOf(user: { customerId: string | null }): string {
-  if (!user.customerId) throw noticeErrors.create('customer_account_required', 'Notices belong to a customer account.');
-  return user.customerId;
-}
 
 const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 
@@ -20,8 +15,7 @@ export function noticesRoutes(service: NoticesService): RouteDefinition[] {
       summary: 'The customer’s e-mail and SMS notices',
       access: ['customer'],
       responses: { 200: { description: 'The notices and whether each address is confirmed.', schema: subscriptionView } },
-      errors: ['customer_account_required'],
-      handler: (_ctx, { user }) => service.getSubscription(customerOf(user)),
+            handler: (_ctx, { user }) => service.getSubscription(customerIdOf(user)),
     }),
     defineRoute({
       method: 'put',
@@ -34,8 +28,7 @@ export function noticesRoutes(service: NoticesService): RouteDefinition[] {
       body: subscriptionInput,
       bodyLimit: 16 * 1024,
       responses: { 200: { description: 'The notices as saved.', schema: subscriptionView } },
-      errors: ['customer_account_required'],
-      handler: (_ctx, { user, body }) => service.putSubscription(customerOf(user), body),
+            handler: (_ctx, { user, body }) => service.putSubscription(customerIdOf(user), body),
     }),
     defineRoute({
       method: 'post',
@@ -47,8 +40,8 @@ export function noticesRoutes(service: NoticesService): RouteDefinition[] {
       body: confirmInput,
       bodyLimit: 4 * 1024,
       responses: { 200: { description: 'Confirmed; the notices as they are now.', schema: subscriptionView } },
-      errors: ['customer_account_required', 'nothing_to_confirm', 'confirmation_code_invalid', 'confirmation_code_expired'],
-      handler: (_ctx, { user, body }) => service.confirm(customerOf(user), body.channel, body.code),
+      errors: ['nothing_to_confirm', 'confirmation_code_invalid', 'confirmation_code_expired'],
+      handler: (_ctx, { user, body }) => service.confirm(customerIdOf(user), body.channel, body.code),
     }),
     defineRoute({
       method: 'get',

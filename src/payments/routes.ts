@@ -1,4 +1,5 @@
 import { defineRoute, type RouteDefinition } from '../http/defineRoute.js';
+import { customerIdOf } from '../http/guards.js';
 import { readRawBody } from '../http/middleware/body.js';
 import { commonErrors } from '../errors.js';
 import { GatewayError, InvalidNotificationError, type GatewayNotification } from '../gateway/index.js';
@@ -21,11 +22,6 @@ export interface NotificationVerifier {
   verifyNotification(body: string | Buffer): Promise<GatewayNotification>;
 }
 
-/** A customer login always has its customer; anything else is refused like another role. */
-function customerOf(user: { customerId: string | null }): string {
-  if (!user.customerId) throw commonErrors.create('forbidden', 'This endpoint is for customers.');
-  return user.customerId;
-}
 
 const NOTIFICATION_LIMIT = 64 * 1024;
 
@@ -58,7 +54,7 @@ export function paymentRoutes(deps: { payments: PaymentService; verifier: Notifi
       handler: async (ctx, { headers, body, user }) => {
         const key = headers['idempotency-key'];
         if (!key) throw paymentErrors.create('idempotency_key_required', 'Send an Idempotency-Key header (any unique string up to 255 characters).');
-        const result = await payments.createOrder(customerOf(user), key, body.invoiceNumbers);
+        const result = await payments.createOrder(customerIdOf(user), key, body.invoiceNumbers);
         ctx.status = result.created ? 201 : 200;
         return presentPayment(result.view);
       },
@@ -72,7 +68,7 @@ export function paymentRoutes(deps: { payments: PaymentService; verifier: Notifi
       params: paymentIdParams,
       responses: { 200: { description: 'The order and every change of its status.', schema: paymentWithHistorySchema } },
       handler: async (_ctx, { params, user }) => {
-        const { view, history } = await payments.details(customerOf(user), params.id);
+        const { view, history } = await payments.details(customerIdOf(user), params.id);
         return { ...presentPayment(view), history: presentHistory(history) };
       },
     }),
@@ -87,7 +83,7 @@ export function paymentRoutes(deps: { payments: PaymentService; verifier: Notifi
       params: paymentIdParams,
       responses: { 200: { description: 'The order after the gateway answered: status cancelled, or completed.', schema: paymentSchema } },
       errors: ['payment_not_cancellable', 'request_in_progress', 'gateway_unavailable', 'gateway_timeout'],
-      handler: async (_ctx, { params, user }) => presentPayment(await payments.cancel(customerOf(user), params.id)),
+      handler: async (_ctx, { params, user }) => presentPayment(await payments.cancel(customerIdOf(user), params.id)),
     }),
     defineRoute({
       method: 'post',
