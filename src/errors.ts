@@ -76,6 +76,8 @@ export const commonErrors = defineErrors('http', {
   method_not_allowed: { status: 405, description: 'The path exists but not with this method.' },
   payload_too_large: { status: 413, description: 'The body is larger than this endpoint accepts.' },
   unsupported_media_type: { status: 415, description: 'The body has a Content-Type this endpoint does not take.' },
+  unsupported_encoding: { status: 415, description: 'The body is in a content encoding or charset this service does not read.' },
+  request_aborted: { status: 400, description: 'The client closed the connection before the body arrived.' },
   too_many_requests: { status: 429, description: 'Too many attempts; Retry-After says when to try again.' },
   internal_error: { status: 500, description: 'Something failed on the server; the request id is in details.' },
 });

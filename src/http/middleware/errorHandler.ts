@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { AppError } from '../../errors.js';
+import { AppError, commonErrors } from '../../errors.js';
 
 interface HttpishError extends Error {
   status?: number;
@@ -15,20 +15,20 @@ function fromHttpError(err: HttpishError): AppError | undefined {
   if (!status || status < 400 || status >= 500) return undefined;
   switch (err.type) {
     case 'entity.too.large':
-      return new AppError(413, 'payload_too_large', 'The request body is larger than this endpoint accepts.');
+      return commonErrors.create('payload_too_large', 'The request body is larger than this endpoint accepts.');
     case 'entity.parse.failed':
-      return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
+      return commonErrors.create('malformed_json', 'The request body is not valid JSON.');
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new AppError(415, 'unsupported_encoding', 'The request body encoding is not supported.');
+      return commonErrors.create('unsupported_encoding', 'The request body encoding is not supported.');
     case 'request.aborted':
-      return new AppError(400, 'request_aborted', 'The request was aborted by the client.');
+      return commonErrors.create('request_aborted', 'The request was aborted by the client.');
     default:
       break;
   }
-  if (err instanceof SyntaxError) return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
-  if (status === 404) return new AppError(404, 'not_found', 'Not found.');
-  if (status === 405) return new AppError(405, 'method_not_allowed', 'This method is not allowed here.');
+  if (err instanceof SyntaxError) return commonErrors.create('malformed_json', 'The request body is not valid JSON.');
+  if (status === 404) return commonErrors.create('not_found', 'Not found.');
+  if (status === 405) return commonErrors.create('method_not_allowed', 'This method is not allowed here.');
   return new AppError(status, 'bad_request', err.expose ? err.message : 'The request could not be processed.');
 }
 
