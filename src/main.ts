@@ -87,10 +87,9 @@ async function main(): Promise<void> {
   );
 
   // Every module's periodic work (outbox, reminders, payment sweep, daily reconciliation) on pg-boss.
-  const jobs = await startJobRunner({ knex: db.knex, jobs: deps.modules.flatMap((m) => m.jobs), logger });
-  // Reminders whose moment passed while the service was down go out now, not at the next cron tick.
-  await jobs.trigger('notices-reminders');
-  if (mailMocks) logger.warn({ inbox: mailMocks.inboxUrl }, `SMTP_URL / SMS_API_URL are not set: e-mails and SMS go to the demo inbox at ${mailMocks.inboxUrl}/`);
+  // The signal handlers below are installed before it has started, so a SIGTERM that arrives
+  // meanwhile still shuts down cleanly (it waits for the runner, then stops it).
+  const jobsStarted = startJobRunner({ knex: db.knex, jobs: deps.modules.flatMap((m) => m.jobs), logger });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -102,7 +101,8 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), 10_000);
     await closed;
     clearTimeout(force);
-    await jobs.stop();
+    const jobs = await jobsStarted.catch(() => undefined);
+    await jobs?.stop();
     await mailMocks?.close();
     await mockGateway?.close();
     await db.close();
@@ -112,6 +112,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  const jobs = await jobsStarted;
+  // Reminders whose moment passed while the service was down go out now, not at the next cron tick.
+  if (!stopping) await jobs.trigger('notices-reminders');
+  if (mailMocks) logger.warn({ inbox: mailMocks.inboxUrl }, `SMTP_URL / SMS_API_URL are not set: e-mails and SMS go to the demo inbox at ${mailMocks.inboxUrl}/`);
 }
 
 main().catch((err: unknown) => {
