@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import { MessageLog } from '../messageLog.js';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -81,10 +82,10 @@ async function readBody(req: http.IncomingMessage, limit = 64 * 1024): Promise<s
 }
 
 export function createMockSms(options: { token?: string } = {}): MockSms {
-  const messages: MockSmsMessage[] = [];
+  const log = new MessageLog<MockSmsMessage>('mock SMS');
+  const messages = log.messages;
   const faults: SmsFaults = { down: false, delayMs: 0, failNext: 0, refuse: new Set() };
   const usedIdx = new Set<string>();
-  const waiters: Array<() => void> = [];
   let seq = 0;
   let server: http.Server | undefined;
 
@@ -139,8 +140,7 @@ export function createMockSms(options: { token?: string } = {}): MockSms {
     const { parts, encoding } = countParts(message);
     const id = `${Date.now().toString(16).toUpperCase()}${(++seq).toString(16).padStart(6, '0').toUpperCase()}`;
     const at = new Date();
-    messages.push({ id, to, from: text(p.from) || 'Test', message, parts, encoding, idx, receivedAt: at.toISOString() });
-    for (const w of waiters.splice(0)) w();
+    log.push({ id, to, from: text(p.from) || 'Test', message, parts, encoding, idx, receivedAt: at.toISOString() });
     send(res, 200, {
       count: 1,
       list: [{ id, points: Number((0.16 * parts).toFixed(2)), number: to, date_sent: Math.floor(at.getTime() / 1000), submitted_number: text(p.to), status: 'QUEUE', error: null, idx, parts }],
@@ -168,7 +168,7 @@ export function createMockSms(options: { token?: string } = {}): MockSms {
         return true;
       }
       if (req.method === 'DELETE' && rest === '/messages') {
-        messages.length = 0;
+        log.clear();
         send(res, 200, { messages });
         return true;
       }
@@ -196,21 +196,7 @@ export function createMockSms(options: { token?: string } = {}): MockSms {
       Object.assign(faults, { down: false, delayMs: 0, failNext: 0 });
       faults.refuse.clear();
     },
-    async waitFor(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (messages.length < count) {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`mock SMS: ${messages.length} of ${count} messages after ${timeoutMs} ms`);
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.min(left, 200));
-          waiters.push(() => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
-      }
-      return messages.slice(0, count);
-    },
+    waitFor: (count, timeoutMs) => log.waitFor(count, timeoutMs),
   };
   return mock;
 }

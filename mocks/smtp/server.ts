@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { MessageLog } from '../messageLog.js';
 import type { MockSms } from '../sms/server.js';
 
 /**
@@ -74,9 +75,9 @@ ${sms ? `<h2>SMS (${sms.messages.length})</h2>${sms.messages.length ? `<ul>${tex
 }
 
 export function createMockSmtp(options: { sms?: MockSms } = {}): MockSmtp {
-  const messages: MockEmail[] = [];
+  const log = new MessageLog<MockEmail>('mock SMTP');
+  const messages = log.messages;
   const faults: SmtpFaults = { down: false, tempFailNext: 0, rejectRecipients: new Set() };
-  const waiters: Array<() => void> = [];
   let seq = 0;
   let smtp: SMTPServer | undefined;
   let web: http.Server | undefined;
@@ -116,7 +117,7 @@ export function createMockSmtp(options: { sms?: MockSms } = {}): MockSmtp {
         }
         simpleParser(stream)
           .then((mail) => {
-            messages.push({
+            log.push({
               id: ++seq,
               messageId: mail.messageId ?? null,
               from: mail.from?.text ?? (session.envelope.mailFrom ? session.envelope.mailFrom.address : ''),
@@ -125,8 +126,7 @@ export function createMockSmtp(options: { sms?: MockSms } = {}): MockSmtp {
               text: mail.text ?? '',
               receivedAt: new Date().toISOString(),
             });
-            for (const w of waiters.splice(0)) w();
-            callback();
+                    callback();
           })
           .catch((err: Error) => callback(err));
       },
@@ -185,25 +185,11 @@ export function createMockSmtp(options: { sms?: MockSms } = {}): MockSmtp {
       if (smtp) await new Promise<void>((resolve) => smtp!.close(() => resolve()));
     },
     reset() {
-      messages.length = 0;
+      log.clear();
       Object.assign(faults, { down: false, tempFailNext: 0 });
       faults.rejectRecipients.clear();
     },
-    async waitFor(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (messages.length < count) {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`mock SMTP: ${messages.length} of ${count} messages after ${timeoutMs} ms`);
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.min(left, 200));
-          waiters.push(() => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
-      }
-      return messages.slice(0, count);
-    },
+    waitFor: (count, timeoutMs) => log.waitFor(count, timeoutMs),
   };
   return mock;
 }

@@ -15,6 +15,7 @@ export { authErrors } from './errors.js';
 export { MIN_PASSWORD_LENGTH, weakPasswordReason, type WeakPasswordReason } from './passwordPolicy.js';
 export { PRODUCTION_SCRYPT_LOG_N, type PasswordHashingOptions } from './passwords.js';
 export { DEFAULT_THROTTLE_LIMITS, type ThrottleLimits } from './throttle.js';
+export { loadOrCreateSecret } from './secrets.js';
 
 export interface AuthModuleDeps {
   db: Knex;

@@ -1,9 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual, createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import createSession from 'koa-session';
+import { loadOrCreateSecret } from '../auth/index.js';
 
 /** What a browser session holds: the CSRF secret, and once logged in the access token. */
 export interface WebSession {
@@ -25,16 +24,7 @@ const SESSION_MAX_AGE_MS = 2 * 60 * 60 * 1000;
  */
 export function loadSessionKey(jwtSecret: string | undefined, dataDir: string): Buffer {
   if (jwtSecret) return createHmac('sha256', jwtSecret).update('ibok-web-session-v1').digest();
-  const dir = path.join(dataDir, 'keys');
-  const file = path.join(dir, 'web-session-secret');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  try {
-    fs.writeFileSync(file, randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  const secret = fs.readFileSync(file, 'utf8').trim();
-  if (secret.length < 32) throw new Error(`${file} holds a secret shorter than 32 characters`);
+  const secret = loadOrCreateSecret(dataDir, 'web-session-secret');
   return createHash('sha256').update(secret).digest();
 }
 
