@@ -28,7 +28,8 @@ export function noticesRoutes(service: NoticesService): RouteDefinition[] {
       body: subscriptionInput,
       bodyLimit: 16 * 1024,
       responses: { 200: { description: 'The notices as saved.', schema: subscriptionView } },
-            handler: (_ctx, { user, body }) => service.putSubscription(customerIdOf(user), body),
+      errors: ['too_many_codes'],
+      handler: (_ctx, { user, body }) => service.putSubscription(customerIdOf(user), body),
     }),
     defineRoute({
       method: 'post',

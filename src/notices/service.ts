@@ -26,6 +26,9 @@ import { Decimal } from 'decimal.js';
 
 export const CODE_TTL_MS = 15 * 60_000;
 export const CODE_MAX_TRIES = 5;
+/** Confirmation codes a customer may have sent to one channel within CODE_WINDOW_MS. */
+export const CODES_PER_HOUR = 5;
+const CODE_WINDOW_MS = 60 * 60_000;
 /** How long a message is retried before it is marked failed for the office. */
 export const RETRY_WINDOW_MS = 24 * 3600_000;
 /** A reminder whose moment passed longer ago than this (the service was down) is no longer looked at. */
@@ -125,6 +128,19 @@ export class NoticesService {
           await store.upsert({ ...base, confirmedAt: had.confirmedAt, codeHash: had.codeHash, codeExpiresAt: had.codeExpiresAt, codeAttempts: had.codeAttempts });
           continue;
         }
+        // At most CODES_PER_HOUR codes a channel an hour, whatever the addresses: saving A, B, A…
+        // must not let one account flood someone else's phone or mailbox.
+        const sent = await store.codeSendsSince(customerId, channel, new Date(now.getTime() - CODE_WINDOW_MS));
+        if (sent.length >= CODES_PER_HOUR) {
+          const retryAfter = Math.max(1, Math.ceil((sent[0]!.getTime() + CODE_WINDOW_MS - now.getTime()) / 1000));
+          throw noticeErrors.create(
+            'too_many_codes',
+            `Five confirmation codes were sent by ${channel === 'email' ? 'e-mail' : 'SMS'} within the hour; try again in ${Math.ceil(retryAfter / 60)} minutes.`,
+            { retryAfterSeconds: retryAfter },
+            { 'Retry-After': String(retryAfter) },
+          );
+        }
+        await store.recordCodeSend(customerId, channel, now);
         const code = crypto.randomInt(0, 1_000_000).toString().padStart(6, '0');
         await store.upsert({ ...base, confirmedAt: null, codeHash: hashCode(code), codeExpiresAt: new Date(now.getTime() + CODE_TTL_MS), codeAttempts: 0 });
         if (channel === 'email') {

@@ -233,6 +233,20 @@ export class SubscriptionStore {
     await this.db('notice_subscriptions').insert(values).onConflict(['customer_id', 'channel']).merge();
   }
 
+  /** Confirmation codes sent to a channel of the customer since `since`, oldest first. */
+  async codeSendsSince(customerId: string, channel: Channel, since: Date): Promise<Date[]> {
+    const rows = await this.db<{ customer_id: string; channel: string; sent_at: Date }>('notice_code_sends')
+      .where({ customer_id: customerId, channel })
+      .where('sent_at', '>', since)
+      .orderBy('sent_at')
+      .select('sent_at');
+    return rows.map((r) => new Date(r.sent_at));
+  }
+
+  async recordCodeSend(customerId: string, channel: Channel, at: Date): Promise<void> {
+    await this.db('notice_code_sends').insert({ customer_id: customerId, channel, sent_at: at });
+  }
+
   async remove(customerId: string, channel: Channel): Promise<void> {
     await this.db('notice_subscriptions').where({ customer_id: customerId, channel }).delete();
   }

@@ -145,6 +145,30 @@ describe('subscription and its confirmation code', () => {
     svc.clock.set(warsaw('2026-12-01', '10:00'));
   });
 
+  it('sends at most 5 codes a channel an hour, however the address changes (no flooding someone else)', async () => {
+    const c = await createCustomer(svc);
+    const victim = `victim-${c.customerNumber.toLowerCase()}@example.com`;
+    const other = `other-${c.customerNumber.toLowerCase()}@example.com`;
+    const put = (address: string) =>
+      svc.request('PUT', '/api/notifications/subscription', { token: c.token, body: { email: { address, invoiceIssued: true, reminders: true }, acceptTerms: true } });
+    // Switching A, B, A, B … makes a new code each time, until the fifth.
+    for (let i = 0; i < 5; i++) expect((await put(i % 2 === 0 ? victim : other)).status).toBe(200);
+    const sixth = await put(other);
+    expect(sixth.status).toBe(429);
+    expect(sixth.body.error.code).toBe('too_many_codes');
+    expect(Number(sixth.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Deleting the subscription does not reset the count.
+    await svc.request('PUT', '/api/notifications/subscription', { token: c.token, body: { acceptTerms: true } });
+    expect((await put(other)).status).toBe(429);
+    await deliver(svc);
+    expect(svc.smtp.messages.filter((m) => m.to.includes(victim)).length).toBe(3);
+    // An hour after the first code, one more may go.
+    svc.clock.advance(60 * 60_000 + 1000);
+    c.token = await loginAs(svc, c.login, c.password); // the first token has expired meanwhile
+    expect((await put(victim)).status).toBe(200);
+    svc.clock.set(warsaw('2026-12-01', '10:00'));
+  });
+
   it('refuses bad input with a clear 400', async () => {
     const c = await createCustomer(svc);
     const cases: unknown[] = [
