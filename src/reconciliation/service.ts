@@ -180,14 +180,19 @@ export class ReconciliationService {
       await unlink(file).catch(() => undefined);
       lap('loadMs');
 
-      await this.knex.transaction(async (trx) => {
+      const facts = await this.knex.transaction(async (trx) => {
         // Memory for the hash joins of a big report (the default spills them to disk), and no JIT
         // compilation, which costs more than it saves on these one-off statements.
         await trx.raw(`SET LOCAL work_mem = '128MB'`);
         if (this.dbKind === 'server') await trx.raw('SET LOCAL jit = off');
         const store = new ReconciliationStore(trx);
-        await store.classifyReportRows(run.id, stageTable(run.id), date);
-        await store.classifyLocalOnly(run.id, stageTable(run.id), date);
+        const stage = stageTable(run.id);
+        const found = await store.stageFacts(stage);
+        // Line n of the report becomes item firstId + n - 2 (line 2 is the first row).
+        const firstId = await store.reserveItemIds(Math.max(found.maxLine - 1, 1));
+        await store.classifyReportRows(run.id, stage, date, found, firstId);
+        await store.classifyLocalOnly(run.id, stage, date);
+        return found;
       });
       await dropStage(this.knex, run.id);
       staged = false;
@@ -196,7 +201,7 @@ export class ReconciliationService {
       await this.resolveMissingLocally(run.id, log);
       lap('resolveMs');
 
-      const summary = await this.store.summarise(run.id);
+      const summary = await this.store.summarise(run.id, facts);
       lap('summariseMs');
       await this.knex.transaction((trx) =>
         new ReconciliationStore(trx).completeRun(trx, run, { ...summary, timingsMs: timings }, this.clock.now()),

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { Decimal } from 'decimal.js';
 import { toInt, type Queryable } from '../db/createDb.js';
 
 export const CATEGORIES = ['matched', 'missing_locally', 'missing_in_gateway', 'amount_mismatch', 'duplicate'] as const;
@@ -48,6 +49,20 @@ export interface Item {
   resolvedBy: string | null;
   resolvedAt: Date | null;
 }
+
+/** What the matching needs to know of a staged report (ReconciliationStore.stageFacts). */
+export interface StageFacts {
+  rows: number;
+  /** The last line number of the report (0 when it has no rows). */
+  maxLine: number;
+  /** The sum of the rows' amounts. */
+  total: string;
+  /** Some paymentId is on more than one row. */
+  repeats: boolean;
+}
+
+/** Serialises the reservation and use of item ids across runs (see reserveItemIds). */
+const ITEM_IDS_LOCK_KEY = 94_030_001;
 
 export function emptyCounts(): Counts {
   return { matched: 0, missing_locally: 0, missing_in_gateway: 0, amount_mismatch: 0, duplicate: 0 };
@@ -206,24 +221,50 @@ export class ReconciliationStore {
   }
 
   /**
-   * Puts every report row in its category, in report order. The first row of a paymentId is
-   * compared with the local payment order (by id_trans); later rows of it are duplicates. A row
-   * that repeats an id_trans under another paymentId does not match the order's paymentId, so it
-   * lands in missing_locally with that said.
+   * One pass over the stage: its rows, its last line, the sum of its amounts (the gateway's
+   * total: every row, duplicates included) and whether any paymentId repeats.
    */
-  async classifyReportRows(runId: number, stage: string, date: string): Promise<void> {
-    // Repeated paymentIds are rare: found first, so a report without them skips that join.
-    const { rows: repeated } = await this.db.raw<{ rows: unknown[] }>(
-      `SELECT 1 FROM ${stage} GROUP BY payment_id HAVING count(*) > 1 LIMIT 1`,
+  async stageFacts(stage: string): Promise<StageFacts> {
+    const { rows } = await this.db.raw<{ rows: { n: unknown; max_line: unknown; total: string; repeats: boolean | null }[] }>(
+      `SELECT coalesce(sum(n), 0) AS n, coalesce(max(max_line), 0) AS max_line,
+              coalesce(sum(total), 0)::numeric(14,2)::text AS total, coalesce(bool_or(n > 1), false) AS repeats
+         FROM (SELECT count(*) AS n, max(line) AS max_line, sum(amount) AS total FROM ${stage} GROUP BY payment_id) g`,
     );
-    const repeats =
-      repeated.length > 0
-        ? `(SELECT payment_id, min(line) AS line FROM ${stage} GROUP BY payment_id HAVING count(*) > 1)`
-        : '(SELECT NULL::text AS payment_id, NULL::integer AS line WHERE false)';
+    const r = rows[0]!;
+    return { rows: toInt(r.n), maxLine: toInt(r.max_line), total: String(r.total), repeats: r.repeats === true };
+  }
+
+  /**
+   * Reserves `count` consecutive item ids (answers the first), so that a run numbers its report
+   * rows by their line without sorting them. Holds a transaction-scoped lock until the caller's
+   * transaction ends: every insert of items takes it first, so no other run draws ids from the
+   * sequence between the reservation and its use.
+   */
+  async reserveItemIds(count: number): Promise<number> {
+    await this.db.raw('SELECT pg_advisory_xact_lock(?)', [ITEM_IDS_LOCK_KEY]);
+    const { rows } = await this.db.raw<{ rows: { first: unknown }[] }>(
+      `SELECT nextval(pg_get_serial_sequence('reconciliation_items', 'id')) AS first`,
+    );
+    const first = toInt(rows[0]!.first);
+    if (count > 1) await this.db.raw(`SELECT setval(pg_get_serial_sequence('reconciliation_items', 'id'), ?)`, [first + count - 1]);
+    return first;
+  }
+
+  /**
+   * Puts every report row in its category. The first row of a paymentId is compared with the
+   * local payment order (by id_trans); later rows of it are duplicates. A row that repeats an
+   * id_trans under another paymentId does not match the order's paymentId, so it lands in
+   * missing_locally with that said. Item ids follow the report's lines (`firstId` is the id of
+   * line 2, the first row after the header; see reserveItemIds), so the rows need no sort.
+   */
+  async classifyReportRows(runId: number, stage: string, date: string, facts: { repeats: boolean }, firstId: number): Promise<void> {
+    const repeats = facts.repeats
+      ? `(SELECT payment_id, min(line) AS line FROM ${stage} GROUP BY payment_id HAVING count(*) > 1)`
+      : '(SELECT NULL::text AS payment_id, NULL::integer AS line WHERE false)';
     await this.db.raw(
       `INSERT INTO reconciliation_items
-         (run_id, category, payment_id, id_trans, gateway_amount, gateway_currency, local_amount, local_credited, order_id, report_line, detail)
-       SELECT ?, c.category, c.payment_id, c.id_trans, c.amount, c.currency,
+         (id, run_id, category, payment_id, id_trans, gateway_amount, gateway_currency, local_amount, local_credited, order_id, report_line, detail)
+       SELECT ?::bigint + c.line - 2, ?, c.category, c.payment_id, c.id_trans, c.amount, c.currency,
               CASE WHEN c.category = 'duplicate' THEN NULL ELSE c.o_amount END,
               c.category <> 'duplicate' AND coalesce(c.o_status = 'completed', false),
               c.o_id, c.line, c.detail
@@ -257,9 +298,8 @@ export class ReconciliationStore {
              LEFT JOIN payment_orders o ON o.id_trans = s.id_trans
              LEFT JOIN ${repeats} dp
                     ON dp.payment_id = s.payment_id AND dp.line < s.line
-         ) c
-        ORDER BY c.line`,
-      [runId, date],
+         ) c`,
+      [firstId, runId, date],
     );
   }
 
@@ -301,21 +341,31 @@ export class ReconciliationStore {
     await this.db<ItemDbRow>('reconciliation_items').where({ run_id: runId, id }).update(fields);
   }
 
-  /** Counts and totals of a run from its items (duplicates add to the gateway's total only). */
-  async summarise(runId: number): Promise<{ counts: Counts; gatewayTotal: string; localTotal: string }> {
-    const { rows } = await this.db.raw<{ rows: { category: Category; n: unknown }[] }>(
-      `SELECT category, count(*) AS n FROM reconciliation_items WHERE run_id = ? GROUP BY category`,
-      [runId],
-    );
-    const { rows: totals } = await this.db.raw<{ rows: { g: string; l: string }[] }>(
-      `SELECT coalesce(sum(gateway_amount), 0)::numeric(14,2)::text AS g,
-              coalesce(sum(local_amount) FILTER (WHERE local_credited), 0)::numeric(14,2)::text AS l
-         FROM reconciliation_items WHERE run_id = ?`,
+  /**
+   * Counts and totals of a run. Only the discrepancies are read (through their partial index);
+   * the matched rows are what the report has besides them. A matched row's local amount is its
+   * report amount and is credited, so gatewayTotal is the report's total (duplicates included)
+   * and localTotal the matched rows' amounts plus the discrepancies credited here.
+   */
+  async summarise(runId: number, report: { rows: number; total: string }): Promise<{ counts: Counts; gatewayTotal: string; localTotal: string }> {
+    const { rows } = await this.db.raw<{ rows: { category: Category; n: unknown; report_rows: unknown; g: string; l: string }[] }>(
+      `SELECT category, count(*) AS n, count(report_line) AS report_rows,
+              coalesce(sum(gateway_amount), 0)::text AS g, coalesce(sum(local_amount) FILTER (WHERE local_credited), 0)::text AS l
+         FROM reconciliation_items WHERE run_id = ? AND category <> 'matched' GROUP BY category`,
       [runId],
     );
     const counts = emptyCounts();
-    for (const r of rows) counts[r.category] = toInt(r.n);
-    return { counts, gatewayTotal: String(totals[0]?.g ?? '0.00'), localTotal: String(totals[0]?.l ?? '0.00') };
+    let reportRowsElsewhere = 0;
+    let matchedTotal = new Decimal(report.total);
+    let credited = new Decimal(0);
+    for (const r of rows) {
+      counts[r.category] = toInt(r.n);
+      reportRowsElsewhere += toInt(r.report_rows);
+      matchedTotal = matchedTotal.minus(r.g);
+      credited = credited.plus(r.l);
+    }
+    counts.matched = report.rows - reportRowsElsewhere;
+    return { counts, gatewayTotal: new Decimal(report.total).toFixed(2), localTotal: matchedTotal.plus(credited).toFixed(2) };
   }
 
   /**

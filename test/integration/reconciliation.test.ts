@@ -94,6 +94,9 @@ describe('reconciliation of a settlement date', () => {
     expect(r.items).toHaveLength(8);
     expect(r.itemsTotal).toBe(8);
     expect(r.report.rows).toBe(7);
+    // Items in report order (their ids follow the report's lines), then the local payments absent from it.
+    expect([...r.items].sort((a: Item, b: Item) => a.id - b.id)).toEqual(r.items);
+    expect(r.items.map((i: Item & { reportLine: number | null }) => i.reportLine)).toEqual([2, 3, 4, 5, 6, 7, 8, null]);
 
     expect(itemOf(r, matched)).toMatchObject({ category: 'matched', paymentId: matched.paymentId, gatewayAmount: '100.00', localAmount: '100.00', resolution: null });
     const ml = itemOf(r, missingLocally);
@@ -184,6 +187,8 @@ describe('reconciliation of a settlement date', () => {
     const rerun = await reconcile(date);
     expect(rerun.status).toBe(200);
     expect(rerun.body.runId).not.toBe(r.runId);
+    // The new run's items have ids of their own (the earlier run's last item is this local payment).
+    expect(Math.min(...rerun.body.items.map((i: Item) => i.id))).toBeGreaterThan(item.id);
     // The payment credited by the first run is matched now, and credited still once.
     expect(itemOf(rerun.body, missingLocally)).toMatchObject({ category: 'matched', resolution: null });
     expect(rerun.body.counts).toEqual({ matched: 3, missing_locally: 1, missing_in_gateway: 1, amount_mismatch: 2, duplicate: 1 });
@@ -270,6 +275,25 @@ describe('missing_locally credited once', () => {
     expect(third.status).toBe(200);
     expect(itemOf(third.body, lost)).toMatchObject({ category: 'matched' });
     expect(await creditsFor(svc, lost.idTrans)).toHaveLength(1);
+  });
+
+  it('two dates reconciled at once number their items apart, each in its report order', async () => {
+    const dates = ['2026-11-05', '2026-11-06'];
+    for (const d of dates) {
+      await paid('11.00', d);
+      await paid('12.00', d);
+      await paid('13.00', d, { notify: false });
+    }
+    const results = await Promise.all(dates.map((d) => reconcile(d)));
+    const ids = results.flatMap((res) => {
+      expect(res.status).toBe(200);
+      expect(res.body.counts).toMatchObject({ matched: 2, missing_locally: 1 });
+      const items = res.body.items as (Item & { reportLine: number })[];
+      expect(items.map((i) => i.reportLine)).toEqual([2, 3, 4]);
+      expect(items.map((i) => i.id)).toEqual([items[0]!.id, items[0]!.id + 1, items[0]!.id + 2]);
+      return items.map((i) => i.id);
+    });
+    expect(new Set(ids).size).toBe(6);
   });
 
   it('a payment the gateway reports but says is still pending is listed, not credited', async () => {
