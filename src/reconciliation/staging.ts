@@ -196,7 +196,7 @@ export async function copyReportFile(knex: Knex, runId: number, file: string, ex
     `CREATE VIEW ${stage} AS SELECT line, payment_id, id_trans::char(10) AS id_trans, amount::numeric(14,2) AS amount,
        currency::char(3) AS currency FROM ${raw}`,
   );
-  await knex.raw(`ANALYZE ${raw}`);
+  await analyzeStage(knex, raw);
   return rows;
 }
 
@@ -216,7 +216,14 @@ async function checkHeader(file: string): Promise<void> {
   }
 }
 
-/** Fresh statistics, so the planner picks hash joins for a big report and index lookups for a small one. */
+/**
+ * Fresh statistics, so the planner picks hash joins for a big report and index lookups for a small
+ * one. The row count is what matters: a sample of 3,000 rows (statistics target 10) gives it at a
+ * tenth of the default's cost (which reads 30,000 rows, every page of a million-row stage).
+ */
 export async function analyzeStage(knex: Knex, table: string): Promise<void> {
-  await knex.raw(`ANALYZE ${table}`);
+  await knex.transaction(async (trx) => {
+    await trx.raw('SET LOCAL default_statistics_target = 10');
+    await trx.raw(`ANALYZE ${table}`);
+  });
 }
