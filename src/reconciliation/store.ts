@@ -221,17 +221,18 @@ export class ReconciliationStore {
   }
 
   /**
-   * One pass over the stage: its rows, its last line, the sum of its amounts (the gateway's
-   * total: every row, duplicates included) and whether any paymentId repeats.
+   * What the matching needs of the stage: its rows, its last line, the sum of its amounts (the
+   * gateway's total: every row, duplicates included) and whether any paymentId repeats. Two
+   * statements: a plain aggregate costs a tenth of the grouping, which stays as lean as it can
+   * (with the sums in it, its hash table no longer fits in memory at a million rows).
    */
   async stageFacts(stage: string): Promise<StageFacts> {
-    const { rows } = await this.db.raw<{ rows: { n: unknown; max_line: unknown; total: string; repeats: boolean | null }[] }>(
-      `SELECT coalesce(sum(n), 0) AS n, coalesce(max(max_line), 0) AS max_line,
-              coalesce(sum(total), 0)::numeric(14,2)::text AS total, coalesce(bool_or(n > 1), false) AS repeats
-         FROM (SELECT count(*) AS n, max(line) AS max_line, sum(amount) AS total FROM ${stage} GROUP BY payment_id) g`,
+    const { rows } = await this.db.raw<{ rows: { n: unknown; max_line: unknown; total: string }[] }>(
+      `SELECT count(*) AS n, coalesce(max(line), 0) AS max_line, coalesce(sum(amount), 0)::numeric(14,2)::text AS total FROM ${stage}`,
     );
+    const { rows: repeated } = await this.db.raw<{ rows: unknown[] }>(`SELECT 1 FROM ${stage} GROUP BY payment_id HAVING count(*) > 1 LIMIT 1`);
     const r = rows[0]!;
-    return { rows: toInt(r.n), maxLine: toInt(r.max_line), total: String(r.total), repeats: r.repeats === true };
+    return { rows: toInt(r.n), maxLine: toInt(r.max_line), total: String(r.total), repeats: repeated.length > 0 };
   }
 
   /**
