@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import knexLib, { type Knex } from 'knex';
 import pg from 'pg';
@@ -45,6 +46,69 @@ export interface CreateDbOptions {
 const embeddedStartParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
 /**
+ * An empty database cluster made once by `npm install` (prepare: src/cli/prepareEmbedded.ts), so
+ * that a first start copies 40 MB of files instead of running PGlite's initdb (about 3 s of CPU and
+ * 450 MB of WebAssembly memory that stays with the process). Kept in node_modules/.cache, under
+ * PGlite's version: a new PGlite makes a new one, and without one a first start runs initdb as before.
+ */
+export function emptyClusterTemplateDir(): string {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const packageDir = entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`));
+  const { version } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  return path.join(packageDir, '..', '..', '.cache', 'ibok-payments', `pglite-${version}-empty-cluster`);
+}
+
+/** Creates the template (a cleanly stopped, empty cluster); true when it was missing. */
+export async function makeEmptyClusterTemplate(): Promise<boolean> {
+  const target = emptyClusterTemplateDir();
+  if (fs.existsSync(path.join(target, 'PG_VERSION'))) return false;
+  const staging = `${target}.${process.pid}.tmp`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(staging, { recursive: true });
+  const pglite = await PGlite.create({ dataDir: staging, startParams: embeddedStartParams });
+  await pglite.close();
+  fs.rmSync(target, { recursive: true, force: true });
+  fs.renameSync(staging, target); // whole or not at all
+  return true;
+}
+
+/**
+ * A new DATA_DIR gets its cluster by copy from the template, when there is one. The copy goes to a
+ * staging folder renamed into place, so an interrupted first start leaves no half a cluster.
+ */
+function copyEmptyClusterInto(dir: string): void {
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) return; // an existing cluster, or something to leave to PGlite
+  const template = emptyClusterTemplateDir();
+  if (!fs.existsSync(path.join(template, 'PG_VERSION'))) return;
+  const staging = `${dir}.${process.pid}.tmp`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.cpSync(template, staging, { recursive: true });
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(staging, dir);
+}
+
+const SYNC = 0x53; // 'S': ends every extended-protocol statement
+const SIMPLE_QUERY = 0x51; // 'Q'
+
+/**
+ * PGlite runs in this thread and answers through promise callbacks only, so a run of statements
+ * (a job, pg-boss starting up) never lets the event loop accept a connection: the first /healthz
+ * after listen waited ~1 s for the job runner's start. Letting the loop turn (setImmediate) once
+ * per statement keeps the service answering meanwhile. The node-postgres adapter uses only
+ * `waitReady` and `execProtocolStream` of the instance it is given.
+ */
+function yieldingBetweenStatements(pglite: PGlite): PGlite {
+  const view: Pick<PGlite, 'waitReady' | 'execProtocolStream'> = {
+    waitReady: pglite.waitReady,
+    async execProtocolStream(message, options) {
+      if (message[0] === SYNC || message[0] === SIMPLE_QUERY) await new Promise((resolve) => setImmediate(resolve));
+      return pglite.execProtocolStream(message, options);
+    },
+  };
+  return view as PGlite;
+}
+
+/**
  * One code path for both modes: knex's stock `pg` client. Without DATABASE_URL the connection is
  * PGlite's node-postgres adapter, a pool of exactly one connection, since PGlite runs one
  * transaction at a time.
@@ -68,12 +132,13 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
   } else {
     if (!options.dataDir) throw new Error('createDb: dataDir is required without DATABASE_URL');
     const dir = path.join(options.dataDir, 'pgdata');
+    copyEmptyClusterInto(dir);
     fs.mkdirSync(dir, { recursive: true });
     pglite = await PGlite.create({ dataDir: dir, startParams: embeddedStartParams });
   }
   const knex = knexLib({
     client: 'pg',
-    connection: createPgConfig(pglite) as unknown as Knex.PgConnectionConfig,
+    connection: createPgConfig(yieldingBetweenStatements(pglite)) as unknown as Knex.PgConnectionConfig,
     // One connection, never recycled: it is the in-process database itself.
     pool: { min: 1, max: 1, idleTimeoutMillis: 2_147_483_647 },
     acquireConnectionTimeout: 60_000,
