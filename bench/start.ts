@@ -9,7 +9,8 @@
  * ready (from /proc and /metrics), the CPU time used until ready (steadier than wall time on a busy
  * machine), and RSS 3 s later (the job runner has started by then).
  *
- * Options: --runs=N (default 3), --embedded-only, --server-only. PostgreSQL from DATABASE_URL
+ * Options: --runs=N (default 3), --embedded-only, --server-only, --main=path/to/dist/src/main.js
+ * (another build, e.g. main's, for a before/after on the same machine state). PostgreSQL from DATABASE_URL
  * (default postgres://postgres@127.0.0.1:5432/test); each run creates and drops its own database.
  */
 import { spawn } from 'node:child_process';
@@ -26,7 +27,7 @@ const RUNS = Number(option('runs') ?? 3);
 const EMBEDDED = !args.includes('--server-only');
 const SERVER = !args.includes('--embedded-only');
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const mainJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
+const mainJs = path.resolve(option('main') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js'));
 
 interface Sample {
   readyMs: number;
@@ -170,6 +171,6 @@ async function server(): Promise<void> {
   report('postgresql restart', restart);
 }
 
-console.log(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${RUNS} runs each`);
+console.log(`${mainJs}: node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${RUNS} runs each`);
 if (EMBEDDED) await embedded();
 if (SERVER) await server();

@@ -1,6 +1,5 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { MessageLog } from '../messageLog.js';
 import type { MockSms } from '../sms/server.js';
@@ -115,7 +114,9 @@ export function createMockSmtp(options: { sms?: MockSms } = {}): MockSmtp {
           stream.on('end', () => callback(Object.assign(new Error('Temporary failure, try again'), { responseCode: 451 })));
           return;
         }
-        simpleParser(stream)
+        // mailparser (about 0.4 s to load) comes with the first message, not at start.
+        import('mailparser')
+          .then(({ simpleParser }) => simpleParser(stream))
           .then((mail) => {
             log.push({
               id: ++seq,

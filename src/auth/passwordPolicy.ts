@@ -1,19 +1,29 @@
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as pl from '@zxcvbn-ts/language-pl';
+import { createRequire } from 'node:module';
+import type * as ZxcvbnCore from '@zxcvbn-ts/core';
+import type * as ZxcvbnCommon from '@zxcvbn-ts/language-common';
+import type * as ZxcvbnPl from '@zxcvbn-ts/language-pl';
+
+const require = createRequire(import.meta.url);
 
 /** Why a new password is refused (the web pages turn it into a Polish sentence). */
 export type WeakPasswordReason = 'blank' | 'repetitive' | 'login_derived' | 'common' | 'guessable';
 
 export const MIN_PASSWORD_LENGTH = 10;
 
-// Building the estimator reads the dictionaries (about 0.1 s): once per process, on first use.
-let estimator: ZxcvbnFactory | undefined;
-function zxcvbn(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...pl.dictionary },
-    graphs: common.adjacencyGraphs,
-  });
+// Loading zxcvbn and its dictionaries (about 0.2 s) and building the estimator (about 0.1 s):
+// once per process, on first use (a password change), not at start. Synchronous on purpose:
+// the check is; the packages are CommonJS.
+let estimator: ZxcvbnCore.ZxcvbnFactory | undefined;
+function zxcvbn(): ZxcvbnCore.ZxcvbnFactory {
+  if (!estimator) {
+    const { ZxcvbnFactory } = require('@zxcvbn-ts/core') as typeof ZxcvbnCore;
+    const common = require('@zxcvbn-ts/language-common') as typeof ZxcvbnCommon;
+    const pl = require('@zxcvbn-ts/language-pl') as typeof ZxcvbnPl;
+    estimator = new ZxcvbnFactory({
+      dictionary: { ...common.dictionary, ...pl.dictionary },
+      graphs: common.adjacencyGraphs,
+    });
+  }
   return estimator;
 }
 

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import PDFDocument from 'pdfkit';
 import type { DocumentService } from './service.js';
 
 const require = createRequire(import.meta.url);
@@ -11,7 +10,8 @@ const FONT_BOLD = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
  * A short PDF with a title and paragraphs, in Polish (DejaVu embedded): the demo's documents and
  * contract scan are made at seed time rather than shipped as files. `signature` adds signature lines.
  */
-export function renderSimplePdf(title: string, paragraphs: string[], options: { signature?: [string, string] } = {}): Promise<Buffer> {
+export async function renderSimplePdf(title: string, paragraphs: string[], options: { signature?: [string, string] } = {}): Promise<Buffer> {
+  const { default: PDFDocument } = await import('pdfkit'); // loaded when first needed (the demo seed), not at start
   const doc = new PDFDocument({ size: 'A4', margin: 60, lang: 'pl-PL', info: { Title: title } });
   doc.registerFont('regular', FONT);
   doc.registerFont('bold', FONT_BOLD);

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileTypeFromBuffer } from 'file-type';
 import type { Knex } from 'knex';
 import type { Queryable } from '../db/createDb.js';
 import { commonErrors } from '../errors.js';
@@ -186,7 +185,7 @@ export class FileStore {
 
     const flush = async (chunk: Buffer) => {
       if (!decided) {
-        detected = (await fileTypeFromBuffer(chunk))?.mime;
+        detected = (await (await import('file-type')).fileTypeFromBuffer(chunk))?.mime; // loaded with the first upload, not at start
         decided = true;
         if (detected !== undefined) this.checkType(detected, input, field);
       }

@@ -1,7 +1,5 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import * as fontkit from 'fontkit';
-import PDFDocument from 'pdfkit';
 import { Decimal } from 'decimal.js';
 import type { CustomersService } from '../customers/index.js';
 import { commonErrors, defineErrors } from '../errors.js';
@@ -60,13 +58,14 @@ export interface InvoicePdfInput {
 // document uses.
 const require = createRequire(import.meta.url);
 const fontDir = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf').replace(/DejaVuSans\.ttf$/, '');
+// pdfkit and fontkit (about 0.3 s to load) are loaded with the first PDF, not at start.
 type ParsedFont = { layout: (...args: unknown[]) => unknown };
-let fonts: { regular: ParsedFont; bold: ParsedFont } | undefined;
+let fonts: Promise<{ regular: ParsedFont; bold: ParsedFont }> | undefined;
 function loadFonts() {
-  fonts ??= {
+  fonts ??= import('fontkit').then((fontkit) => ({
     regular: fontkit.create(fs.readFileSync(`${fontDir}DejaVuSans.ttf`)) as ParsedFont,
     bold: fontkit.create(fs.readFileSync(`${fontDir}DejaVuSans-Bold.ttf`)) as ParsedFont,
-  };
+  }));
   return fonts;
 }
 
@@ -112,9 +111,9 @@ export function pdfFileName(invoiceNumber: string): string {
 const addressLine = (a: Address) => `${a.street}, ${a.postalCode} ${a.city}`;
 
 /** Renders the invoice; resolves with the whole PDF (tens of kilobytes). */
-export function renderInvoicePdf(input: InvoicePdfInput, options: { createdAt?: Date } = {}): Promise<Buffer> {
+export async function renderInvoicePdf(input: InvoicePdfInput, options: { createdAt?: Date } = {}): Promise<Buffer> {
   const { invoice, buyer, property, seller } = input;
-  const { regular, bold } = loadFonts();
+  const [{ default: PDFDocument }, { regular, bold }] = await Promise.all([import('pdfkit'), loadFonts()]);
   const correction = invoice.kind === 'correction';
   const title = `${correction ? 'Faktura korygująca' : 'Faktura'} nr ${invoice.invoiceNumber}`;
   const doc = new PDFDocument({

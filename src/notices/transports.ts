@@ -1,5 +1,3 @@
-import nodemailer from 'nodemailer';
-
 /** A delivery that failed: `permanent` ones are not retried (a refused number, a rejected mailbox). */
 export class DeliveryError extends Error {
   constructor(
@@ -28,7 +26,8 @@ export interface SmsTransport {
 /** E-mail through SMTP (nodemailer), one pooled connection per instance. */
 export function smtpTransport(options: { url: string; from: string; timeoutMs?: number }): EmailTransport {
   const timeout = options.timeoutMs ?? 15_000;
-  const transporter = nodemailer.createTransport(options.url, {
+  // nodemailer (about 0.15 s to load) comes with the first message, not at start.
+  const createTransporter = async () => (await import('nodemailer')).default.createTransport(options.url, {
     // A few reused connections: a new SMTP session per message halved the rate through the mock.
     pool: true,
     maxConnections: 4,
@@ -37,11 +36,13 @@ export function smtpTransport(options: { url: string; from: string; timeoutMs?: 
     greetingTimeout: timeout,
     socketTimeout: timeout * 2,
   } as never);
+  let transporter: ReturnType<typeof createTransporter> | undefined;
   const domain = /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'ibok.local';
   return {
     async send(message) {
       try {
-        const info = await transporter.sendMail({
+        transporter ??= createTransporter();
+        const info = await (await transporter).sendMail({
           from: options.from,
           to: message.to,
           subject: message.subject,
@@ -59,7 +60,7 @@ export function smtpTransport(options: { url: string; from: string; timeoutMs?: 
       }
     },
     close() {
-      transporter.close();
+      void transporter?.then((t) => t.close());
     },
   };
 }
