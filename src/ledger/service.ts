@@ -59,8 +59,8 @@ export class LedgerService {
    */
   async recordCredit(trx: Knex.Transaction, credit: NewCredit, targetInvoiceIds: string[] = []): Promise<CreditResult> {
     const store = new LedgerStore(trx);
-    await store.lockCustomer(credit.customerId);
-    const creditId = await store.insertCredit(credit);
+    // The customer's ledger is locked by the same statement that inserts the credit.
+    const creditId = await store.lockAndInsertCredit(credit);
     if (!creditId) {
       const existing = await store.findCredit(credit.source, credit.sourceRef);
       return { creditId: existing?.id ?? '', created: false, allocated: [] };
@@ -311,13 +311,14 @@ function sumAmounts(parts: { amount: string }[]): Decimal {
   return parts.reduce((total, p) => total.plus(p.amount), new Decimal(0));
 }
 
-/** Greedy allocation: each credit in order pays the charges in order until one side runs out. */
+/** Greedy allocation: each credit in order pays the charges in order until one side runs out; one insert. */
 async function allocate(
   store: LedgerStore,
   credits: CreditRow[],
   charges: ChargeRow[],
 ): Promise<{ invoiceNumber: string; amount: string }[]> {
   const done: { invoiceNumber: string; amount: string }[] = [];
+  const rows: { creditId: string; invoiceId: string; amount: string }[] = [];
   const owed = charges.map((c) => ({ charge: c, left: new Decimal(c.amount).minus(c.paid) }));
   for (const credit of credits) {
     let available = new Decimal(credit.amount).minus(credit.used);
@@ -325,11 +326,12 @@ async function allocate(
       if (available.lte(0)) break;
       if (o.left.lte(0)) continue;
       const part = Decimal.min(available, o.left);
-      await store.insertAllocation(credit.id, o.charge.id, formatMoney(part));
+      rows.push({ creditId: credit.id, invoiceId: o.charge.id, amount: formatMoney(part) });
       done.push({ invoiceNumber: o.charge.invoiceNumber, amount: formatMoney(part) });
       available = available.minus(part);
       o.left = o.left.minus(part);
     }
   }
+  await store.insertAllocations(rows);
   return done;
 }

@@ -154,23 +154,33 @@ export class LedgerStore {
     return rows.map(mapCredit);
   }
 
-  /** Inserts a credit once per (source, sourceRef); answers undefined when it already exists. */
-  async insertCredit(credit: NewCredit): Promise<string | undefined> {
-    const rows = await this.db('ledger_credits')
-      .insert({
-        customer_id: credit.customerId,
-        kind: credit.kind,
-        source: credit.source,
-        source_ref: credit.sourceRef,
-        document_number: credit.documentNumber,
-        amount: credit.amount,
-        received_on: credit.receivedOn,
-        has_invoice_target: credit.hasInvoiceTarget,
-      })
-      .onConflict(['source', 'source_ref'])
-      .ignore()
-      .returning('id');
-    const first = rows[0] as { id: string } | undefined;
+  /**
+   * Locks the customer's ledger (as lockCustomer) and inserts the credit once per
+   * (source, sourceRef), in one statement; answers undefined when the credit already exists.
+   * Safe in one statement: the insert reads nothing the lock protects (ON CONFLICT decides
+   * against committed rows whatever the snapshot), and every read of balances comes in later
+   * statements, after the lock is held. The insert waits for the lock (it counts the locked row).
+   */
+  async lockAndInsertCredit(credit: NewCredit): Promise<string | undefined> {
+    const { rows } = await this.db.raw<{ rows: { id: string | number }[] }>(
+      `WITH locked AS (SELECT id FROM customers WHERE id = ? FOR UPDATE)
+       INSERT INTO ledger_credits (customer_id, kind, source, source_ref, document_number, amount, received_on, has_invoice_target)
+       SELECT ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::numeric, ?::date, ?::boolean FROM (SELECT count(*) AS n FROM locked) AS l WHERE l.n >= 0
+       ON CONFLICT (source, source_ref) DO NOTHING
+       RETURNING id`,
+      [
+        credit.customerId,
+        credit.customerId,
+        credit.kind,
+        credit.source,
+        credit.sourceRef,
+        credit.documentNumber,
+        credit.amount,
+        credit.receivedOn,
+        credit.hasInvoiceTarget,
+      ],
+    );
+    const first = rows[0];
     return first ? String(first.id) : undefined;
   }
 
@@ -181,7 +191,13 @@ export class LedgerStore {
     return row ? { id: String(row.id), customerId: String(row.customer_id), amount: String(row.amount) } : undefined;
   }
 
-  async insertAllocation(creditId: string, invoiceId: string, amount: string): Promise<void> {
-    await this.db('ledger_allocations').insert({ credit_id: creditId, invoice_id: invoiceId, amount });
+  /** Inserts allocations, all in one statement. */
+  async insertAllocations(parts: { creditId: string; invoiceId: string; amount: string }[]): Promise<void> {
+    if (parts.length === 0) return;
+    await this.db.raw(
+      `INSERT INTO ledger_allocations (credit_id, invoice_id, amount)
+       SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::numeric[])`,
+      [parts.map((p) => p.creditId), parts.map((p) => p.invoiceId), parts.map((p) => p.amount)],
+    );
   }
 }

@@ -427,45 +427,46 @@ export class PaymentService {
     return this.db.transaction(async (trx) => {
       const store = new PaymentStore(trx);
       const now = this.clock.now();
-      const order = await store.byIdTrans(status.idTrans, true);
-      if (eventId) {
-        const fresh = await store.recordEvent({ eventId, orderId: order?.id ?? null, idTrans: status.idTrans, gatewayStatus: status.status, at: now });
-        if (!fresh) return order; // a retry or a concurrent duplicate of an event already applied
-      }
+      // The order is locked and the event recorded in one statement.
+      const { order, invoiceIds, fresh } = await store.lockByIdTrans(
+        status.idTrans,
+        eventId ? { eventId, gatewayStatus: status.status, at: now } : undefined,
+      );
+      if (!fresh) return order; // a retry or a concurrent duplicate of an event already applied
       if (!order) {
         this.logger.warn({ idTrans: status.idTrans, paymentId: status.paymentId }, 'gateway status for an unknown transaction');
         return undefined;
       }
+      const entry = (to: PaymentStatus, details: Record<string, unknown> = {}) => ({
+        fromStatus: order.status,
+        toStatus: to,
+        gatewayStatus: status.status,
+        cause,
+        eventId: eventId ?? null,
+        details,
+      });
       if (order.gatewayPaymentId && order.gatewayPaymentId !== status.paymentId) {
         this.logger.warn({ orderId: order.id, paymentId: status.paymentId }, 'gateway status names another paymentId; ignored');
-        await store.appendHistory(order.id, { fromStatus: order.status, toStatus: order.status, gatewayStatus: status.status, cause, eventId: eventId ?? null, details: { ignored: 'payment_id_mismatch', paymentId: status.paymentId } }, now);
+        await store.appendHistory(order.id, entry(order.status, { ignored: 'payment_id_mismatch', paymentId: status.paymentId }), now);
         return order;
       }
       const kind = statusKind(status.status);
-      const record = (to: PaymentStatus, details: Record<string, unknown> = {}) =>
-        store.appendHistory(order.id, { fromStatus: order.status, toStatus: to, gatewayStatus: status.status, cause, eventId: eventId ?? null, details }, now);
 
       if (GATEWAY_FINAL.has(order.status) || (YIELDS_TO_COMPLETION.has(order.status) && kind !== 'completed')) {
         if (!(order.status === 'completed' && kind === 'completed')) {
-          await record(order.status, { ignored: `order already ${order.status}` });
+          await store.appendHistory(order.id, entry(order.status, { ignored: `order already ${order.status}` }), now);
         }
         return order;
       }
       const paymentIdFields = order.gatewayPaymentId ? {} : { gateway_payment_id: status.paymentId };
       if (kind === 'pending') {
-        if (order.gatewayStatus !== status.status) {
-          await store.update(order.id, { gateway_status: status.status, ...paymentIdFields }, now);
-          await record(order.status);
-        }
-        return store.byId(order.id);
+        if (order.gatewayStatus === status.status) return order;
+        return store.transition(order.id, { fields: { gateway_status: status.status, ...paymentIdFields }, release: false, history: entry(order.status) }, now);
       }
       if (kind === 'rejected' || kind === 'expired') {
         // A rejection in answer to our own cancel request is the customer's cancellation.
         const to: PaymentStatus = kind === 'rejected' && cause === 'cancel' ? 'cancelled' : kind;
-        await store.update(order.id, { status: to, gateway_status: status.status, ...paymentIdFields }, now);
-        await store.releaseInvoices(order.id);
-        await record(to);
-        return store.byId(order.id);
+        return store.transition(order.id, { fields: { status: to, gateway_status: status.status, ...paymentIdFields }, release: true, history: entry(to) }, now);
       }
       // Completed: credited only when amount and currency are what was registered.
       const matches = status.currency === order.currency && new Decimal(status.amount).eq(order.amount);
@@ -480,14 +481,18 @@ export class PaymentService {
         ...paymentIdFields,
       };
       if (!matches) {
-        await store.update(order.id, { status: 'amount_mismatch', ...fields }, now);
-        await store.releaseInvoices(order.id);
-        await record('amount_mismatch', { expected: formatMoney(order.amount), notified: status.amount, currency: status.currency });
         this.logger.warn({ orderId: order.id, idTrans: order.idTrans }, 'amount mismatch: payment flagged for accounting, not credited');
-        return store.byId(order.id);
+        return store.transition(
+          order.id,
+          {
+            fields: { status: 'amount_mismatch', ...fields },
+            release: true,
+            history: entry('amount_mismatch', { expected: formatMoney(order.amount), notified: status.amount, currency: status.currency }),
+          },
+          now,
+        );
       }
-      await store.update(order.id, { status: 'completed', ...fields }, now);
-      const invoiceIds = await store.releaseInvoices(order.id);
+      // The credit first (it needs only the order's invoices), then the order's change in one statement.
       const credit = await this.ledger.recordCredit(
         trx,
         {
@@ -502,8 +507,11 @@ export class PaymentService {
         },
         invoiceIds,
       );
-      await record('completed', { credited: credit.created, allocated: credit.allocated });
-      return store.byId(order.id);
+      return store.transition(
+        order.id,
+        { fields: { status: 'completed', ...fields }, release: true, history: entry('completed', { credited: credit.created, allocated: credit.allocated }) },
+        now,
+      );
     });
   }
 

@@ -96,6 +96,21 @@ function mapOrder(r: PaymentOrderRow): PaymentOrder {
   };
 }
 
+/** The columns `transition` may set (field names come from code, never from a request). */
+const ORDER_COLUMNS: ReadonlySet<string> = new Set([
+  'status',
+  'gateway_status',
+  'gateway_payment_id',
+  'redirect_url',
+  'failure_code',
+  'failure_message',
+  'notified_amount',
+  'notified_currency',
+  'paid_at',
+  'settlement_date',
+  'updated_at',
+]);
+
 export class PaymentStore {
   constructor(private readonly db: Queryable) {}
 
@@ -205,6 +220,73 @@ export class PaymentStore {
       .where({ 'o.customer_id': customerId, 'poi.active': true })
       .select<{ invoice_number: string; id: string }[]>('i.invoice_number', 'o.id');
     return new Map(rows.map((r) => [r.invoice_number, r.id]));
+  }
+
+  /**
+   * Locks the order of `idTrans` (FOR UPDATE) and, with `event`, records the event id, in one
+   * statement. `fresh` is false when the event was processed before (a retry or a concurrent
+   * duplicate: ON CONFLICT decides against committed rows, after waiting for an inserting
+   * transaction). Also answers the ids of every invoice of the order (fixed at its creation).
+   */
+  async lockByIdTrans(
+    idTrans: string,
+    event?: { eventId: string; gatewayStatus: number; at: Date },
+  ): Promise<{ order: PaymentOrder | undefined; invoiceIds: string[]; fresh: boolean }> {
+    const recordEvent = event
+      ? `, e AS (INSERT INTO payment_events (event_id, order_id, id_trans, gateway_status, received_at)
+           SELECT ?::text, (SELECT id FROM o), ?::text, ?::integer, ?::timestamptz
+           ON CONFLICT (event_id) DO NOTHING RETURNING event_id)`
+      : '';
+    const fresh = event ? '(SELECT count(*) FROM e)' : '1';
+    const { rows } = await this.db.raw<{ rows: (PaymentOrderRow & { invoice_ids: (string | number)[] | null; fresh: string | number })[] }>(
+      `WITH o AS (SELECT * FROM payment_orders WHERE id_trans = ? FOR UPDATE)${recordEvent}
+       SELECT o.*, ARRAY(SELECT invoice_id FROM payment_order_invoices WHERE order_id = o.id ORDER BY invoice_id) AS invoice_ids,
+              ${fresh} AS fresh
+         FROM (SELECT 1) AS one LEFT JOIN o ON true`,
+      event ? [idTrans, event.eventId, idTrans, event.gatewayStatus, event.at] : [idTrans],
+    );
+    const row = rows[0]!;
+    return {
+      order: row.id ? mapOrder(row) : undefined,
+      invoiceIds: (row.invoice_ids ?? []).map(String),
+      fresh: Number(row.fresh) > 0,
+    };
+  }
+
+  /**
+   * One change of a locked order in one statement: its fields (columns of payment_orders), with
+   * `release` the end of its hold on its invoices, and its history entry. Answers the order after.
+   */
+  async transition(
+    id: string,
+    change: { fields: Record<string, unknown>; release: boolean; history: Omit<HistoryEntry, 'at'> },
+    now: Date,
+  ): Promise<PaymentOrder> {
+    const fields = { ...change.fields, updated_at: now };
+    const columns = Object.keys(fields);
+    for (const c of columns) if (!ORDER_COLUMNS.has(c)) throw new Error(`payment_orders has no column ${c}`);
+    const h = change.history;
+    const release = change.release ? ', r AS (UPDATE payment_order_invoices SET active = false WHERE order_id = ? AND active)' : '';
+    const { rows } = await this.db.raw<{ rows: PaymentOrderRow[] }>(
+      `WITH u AS (UPDATE payment_orders SET ${columns.map((c) => `"${c}" = ?`).join(', ')} WHERE id = ? RETURNING *)${release},
+       h AS (INSERT INTO payment_history (order_id, from_status, to_status, gateway_status, cause, event_id, details, created_at)
+             SELECT u.id, ?::text, ?::text, ?::integer, ?::text, ?::text, ?::jsonb, ?::timestamptz FROM u)
+       SELECT * FROM u`,
+      [
+        ...columns.map((c) => fields[c as keyof typeof fields]),
+        id,
+        ...(change.release ? [id] : []),
+        h.fromStatus,
+        h.toStatus,
+        h.gatewayStatus,
+        h.cause,
+        h.eventId,
+        JSON.stringify(h.details),
+        now,
+      ],
+    );
+    if (!rows[0]) throw new Error(`order ${id} vanished`);
+    return mapOrder(rows[0]);
   }
 
   async update(id: string, fields: Record<string, unknown>, now: Date): Promise<void> {
