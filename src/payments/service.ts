@@ -46,7 +46,8 @@ export interface LedgerPort {
 /** What payments need of the billing data (the billing module's service provides it). */
 export interface BillingPort {
   invoicesByNumbers(db: Knex.Transaction, customerId: string, numbers: string[]): Promise<{ invoiceNumber: string }[]>;
-  customerById(id: string): Promise<{ email?: string | null } | undefined>;
+  /** The customer's e-mail (sent to the gateway), null when none is known. */
+  customerEmail(id: string): Promise<string | null | undefined>;
 }
 
 export interface PaymentSettings {
@@ -145,6 +146,10 @@ export class PaymentService {
 
   async view(order: PaymentOrder): Promise<PaymentView> {
     const invoices = await new PaymentStore(this.db).invoicesOf(order.id);
+    return this.presentOrder(order, invoices.map((i) => i.invoiceNumber));
+  }
+
+  private presentOrder(order: PaymentOrder, invoiceNumbers: string[]): PaymentView {
     return {
       id: order.id,
       idTrans: order.idTrans,
@@ -152,7 +157,7 @@ export class PaymentService {
       currency: order.currency,
       status: order.status,
       redirectUrl: order.redirectUrl,
-      invoiceNumbers: invoices.map((i) => i.invoiceNumber),
+      invoiceNumbers,
       createdAt: order.createdAt.toISOString(),
       dateValid: order.dateValid.toISOString(),
       paidAt: order.paidAt ? order.paidAt.toISOString() : null,
@@ -176,40 +181,40 @@ export class PaymentService {
    */
   async createOrder(customerId: string, idempotencyKey: string, invoiceNumbers: string[] | undefined): Promise<OrderResult> {
     const hash = requestHash(invoiceNumbers);
-    const replay = await this.replay(customerId, idempotencyKey, hash);
-    if (replay) return { view: replay, created: true };
-
     const now = this.clock.now();
     const orderId = randomUUID();
-    let created: { idTrans: string; amount: string; title: string; dateValid: Date; numbers: string[] };
+    let created: { idTrans: string; amount: string; title: string; dateValid: Date; numbers: string[]; shown: string[] };
     try {
       created = await this.db.transaction(async (trx) => {
         const store = new PaymentStore(trx);
         // outstandingForPayment locks the customer's ledger: orders of one customer queue here, so
-        // a parallel request with the same key finds the first one's order below.
+        // a parallel request with the same key finds the first one's order below. A key seen
+        // before is answered by replay, outside this transaction.
         const outstanding = await this.ledger.outstandingForPayment(trx, customerId);
-        if (await store.byIdempotencyKey(customerId, idempotencyKey)) throw new KeyTakenMeanwhile();
+        const { keyTaken, held } = await store.keyAndHolds(customerId, idempotencyKey, outstanding.map((o) => o.invoiceId));
+        if (keyTaken) throw new KeyTakenMeanwhile();
         let chosen = outstanding;
         if (invoiceNumbers && invoiceNumbers.length > 0) {
           const wanted = [...new Set(invoiceNumbers)];
-          const own = await this.billing.invoicesByNumbers(trx, customerId, wanted);
-          const ownNumbers = new Set(own.map((i) => i.invoiceNumber));
-          const missing = wanted.find((n) => !ownNumbers.has(n));
-          if (missing) throw commonErrors.create('not_found', `No invoice ${missing} on your account.`);
           const owed = new Map(outstanding.map((o) => [o.invoiceNumber, o]));
-          const settled = wanted.find((n) => !owed.has(n));
-          if (settled) throw paymentErrors.create('invoice_not_payable', `Invoice ${settled} has nothing left to pay.`, { invoiceNumber: settled });
+          // Every outstanding charge is the customer's own: the billing data is asked only about the rest.
+          if (wanted.some((n) => !owed.has(n))) {
+            const own = await this.billing.invoicesByNumbers(trx, customerId, wanted);
+            const ownNumbers = new Set(own.map((i) => i.invoiceNumber));
+            const missing = wanted.find((n) => !ownNumbers.has(n));
+            if (missing) throw commonErrors.create('not_found', `No invoice ${missing} on your account.`);
+            const settled = wanted.find((n) => !owed.has(n))!;
+            throw paymentErrors.create('invoice_not_payable', `Invoice ${settled} has nothing left to pay.`, { invoiceNumber: settled });
+          }
           chosen = wanted.map((n) => owed.get(n)!).sort((a, b) => (a.dueDate === b.dueDate ? 0 : a.dueDate < b.dueDate ? -1 : 1));
-          const busy = await store.activeInvoiceIds(chosen.map((c) => c.invoiceId));
-          const busyOne = chosen.find((c) => busy.has(c.invoiceId));
+          const busyOne = chosen.find((c) => held.has(c.invoiceId));
           if (busyOne) {
             const resumable = await this.resumable(store, chosen, now);
             if (resumable) throw new ResumeOrder(resumable);
             throw pendingConflict(busyOne.invoiceNumber);
           }
         } else {
-          const busy = await store.activeInvoiceIds(chosen.map((c) => c.invoiceId));
-          const free = chosen.filter((c) => !busy.has(c.invoiceId));
+          const free = chosen.filter((c) => !held.has(c.invoiceId));
           if (free.length === 0) {
             const resumable = chosen.length > 0 ? await this.resumable(store, chosen, now) : undefined;
             if (resumable) throw new ResumeOrder(resumable);
@@ -225,14 +230,24 @@ export class PaymentService {
           );
         }
         const amount = formatMoney(total);
-        const idTrans = await store.nextIdTrans();
         const numbers = chosen.map((c) => c.invoiceNumber);
         const title = transferTitle(numbers);
         const dateValid = new Date(now.getTime() + this.settings.validMinutes * 60_000);
-        await store.insertOrder({ id: orderId, customerId, idTrans, amount, title, dateValid, idempotencyKey, requestHash: hash, now });
-        await store.insertOrderInvoices(orderId, chosen.map((c) => ({ invoiceId: c.invoiceId, amount: c.outstanding })));
-        await store.appendHistory(orderId, { fromStatus: null, toStatus: 'pending', gatewayStatus: null, cause: 'created', eventId: null, details: { amount, invoiceNumbers: numbers } }, now);
-        return { idTrans, amount, title, dateValid, numbers };
+        const idTrans = await store.insertOrder({
+          id: orderId,
+          customerId,
+          amount,
+          title,
+          dateValid,
+          idempotencyKey,
+          requestHash: hash,
+          invoices: chosen.map((c) => ({ invoiceId: c.invoiceId, amount: c.outstanding })),
+          history: { cause: 'created', details: { amount, invoiceNumbers: numbers } },
+          now,
+        });
+        // The order of invoicesOf (due date, then id): what a later GET shows.
+        const shown = [...chosen].sort((a, b) => (a.dueDate !== b.dueDate ? (a.dueDate < b.dueDate ? -1 : 1) : compareIds(a.invoiceId, b.invoiceId))).map((c) => c.invoiceNumber);
+        return { idTrans, amount, title, dateValid, numbers, shown };
       });
     } catch (err) {
       if (err instanceof ResumeOrder) {
@@ -250,8 +265,9 @@ export class PaymentService {
       throw err;
     }
 
-    // The gateway is called with no transaction open; its answer is recorded in a short one.
-    const customer = await this.billing.customerById(customerId);
+    // The order is committed; the gateway is called with no transaction open, and its answer is
+    // recorded in one statement.
+    const email = await this.billing.customerEmail(customerId);
     const base = this.settings.publicUrl;
     const m = this.settings.merchant;
     let registered: RegisteredTransaction;
@@ -261,7 +277,7 @@ export class PaymentService {
         amount: created.amount,
         currency: 'PLN',
         dateValid: created.dateValid,
-        ...(customer?.email ? { email: customer.email } : {}),
+        ...(email ? { email } : {}),
         account: m.account,
         accname: `${m.name}^NM^${m.postCode}^ZP^${m.city}^CI^${m.street}^ST^Polska^CT^`,
         title: created.title,
@@ -276,15 +292,13 @@ export class PaymentService {
       throw paymentErrors.create(failure.code, failure.message, { paymentId: orderId });
     }
     // Registered: a notification may already have moved the order on; only the gateway's ids are added.
-    await this.db.transaction(async (trx) => {
-      const store = new PaymentStore(trx);
-      const order = await store.byId(orderId, true);
-      if (!order) throw new Error(`order ${orderId} vanished`);
-      await store.update(orderId, { gateway_payment_id: registered.paymentId, redirect_url: registered.redirectUrl }, this.clock.now());
-      await store.appendHistory(orderId, { fromStatus: order.status, toStatus: order.status, gatewayStatus: registered.status, cause: 'registered', eventId: null, details: { paymentId: registered.paymentId } }, this.clock.now());
-    });
-    const order = await new PaymentStore(this.db).byId(orderId);
-    return { view: await this.view(order!), created: true };
+    const order = await new PaymentStore(this.db).recordRegistration(
+      orderId,
+      { paymentId: registered.paymentId, redirectUrl: registered.redirectUrl, gatewayStatus: registered.status },
+      this.clock.now(),
+    );
+    if (!order) throw new Error(`order ${orderId} vanished`);
+    return { view: this.presentOrder(order, created.shown), created: true };
   }
 
   /**
@@ -556,6 +570,11 @@ export class PaymentService {
   async flagged(status: PaymentStatus): Promise<PaymentOrder[]> {
     return new PaymentStore(this.db).listByStatus(status);
   }
+}
+
+/** Numeric ids as the database orders them (bigint, compared as decimal strings). */
+function compareIds(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 }
 
 function gatewayFailure(err: unknown, refusedMessage: string): { code: 'gateway_timeout' | 'gateway_unavailable'; message: string } {

@@ -114,42 +114,79 @@ const ORDER_COLUMNS: ReadonlySet<string> = new Set([
 export class PaymentStore {
   constructor(private readonly db: Queryable) {}
 
-  async nextIdTrans(): Promise<string> {
-    const { rows } = await this.db.raw<{ rows: { n: string }[] }>("SELECT nextval('payment_id_trans_seq') AS n");
-    return String(rows[0]!.n).padStart(10, '0');
-  }
-
+  /**
+   * A new pending order with its invoices and its first history entry, in one statement; the
+   * id_trans comes from the sequence (10 digits, zero-padded). Answers the id_trans.
+   */
   async insertOrder(order: {
     id: string;
     customerId: string;
-    idTrans: string;
     amount: string;
     title: string;
     dateValid: Date;
     idempotencyKey: string;
     requestHash: string;
+    invoices: { invoiceId: string; amount: string }[];
+    history: { cause: string; details: Record<string, unknown> };
     now: Date;
-  }): Promise<void> {
-    await this.db('payment_orders').insert({
-      id: order.id,
-      customer_id: order.customerId,
-      id_trans: order.idTrans,
-      amount: order.amount,
-      currency: 'PLN',
-      status: 'pending',
-      title: order.title,
-      date_valid: order.dateValid,
-      idempotency_key: order.idempotencyKey,
-      request_hash: order.requestHash,
-      created_at: order.now,
-      updated_at: order.now,
-    });
+  }): Promise<string> {
+    const { rows } = await this.db.raw<{ rows: { id_trans: string }[] }>(
+      `WITH o AS (
+         INSERT INTO payment_orders (id, customer_id, id_trans, amount, currency, status, title, date_valid, idempotency_key, request_hash, created_at, updated_at)
+         VALUES (?, ?, lpad(nextval('payment_id_trans_seq')::text, 10, '0'), ?, 'PLN', 'pending', ?, ?, ?, ?, ?, ?)
+         RETURNING id, id_trans),
+       i AS (INSERT INTO payment_order_invoices (order_id, invoice_id, amount, active)
+             SELECT o.id, x.invoice_id, x.amount, true FROM o, unnest(?::bigint[], ?::numeric[]) AS x(invoice_id, amount)),
+       h AS (INSERT INTO payment_history (order_id, from_status, to_status, gateway_status, cause, event_id, details, created_at)
+             SELECT o.id, NULL, 'pending', NULL, ?::text, NULL, ?::jsonb, ?::timestamptz FROM o)
+       SELECT id_trans FROM o`,
+      [
+        order.id,
+        order.customerId,
+        order.amount,
+        order.title,
+        order.dateValid,
+        order.idempotencyKey,
+        order.requestHash,
+        order.now,
+        order.now,
+        order.invoices.map((i) => i.invoiceId),
+        order.invoices.map((i) => i.amount),
+        order.history.cause,
+        JSON.stringify(order.history.details),
+        order.now,
+      ],
+    );
+    return String(rows[0]!.id_trans).trim();
   }
 
-  async insertOrderInvoices(orderId: string, invoices: { invoiceId: string; amount: string }[]): Promise<void> {
-    await this.db('payment_order_invoices').insert(
-      invoices.map((i) => ({ order_id: orderId, invoice_id: i.invoiceId, amount: i.amount, active: true })),
+  /**
+   * Whether the customer has an order with this Idempotency-Key, and which of these invoices are
+   * in a pending order right now: one statement.
+   */
+  async keyAndHolds(customerId: string, key: string, invoiceIds: string[]): Promise<{ keyTaken: boolean; held: Set<string> }> {
+    const { rows } = await this.db.raw<{ rows: { kind: string; ref: string }[] }>(
+      `SELECT 'key' AS kind, id::text AS ref FROM payment_orders WHERE customer_id = ? AND idempotency_key = ?
+       UNION ALL
+       SELECT 'held', invoice_id::text FROM payment_order_invoices WHERE invoice_id = ANY(?::bigint[]) AND active`,
+      [customerId, key, invoiceIds],
     );
+    return { keyTaken: rows.some((r) => r.kind === 'key'), held: new Set(rows.filter((r) => r.kind === 'held').map((r) => r.ref)) };
+  }
+
+  /**
+   * The gateway's ids of a registered order and the history entry, in one statement (the order's
+   * row is locked by the update); the status stays whatever it is now. Answers the order after.
+   */
+  async recordRegistration(id: string, registered: { paymentId: string; redirectUrl: string; gatewayStatus: number }, now: Date): Promise<PaymentOrder | undefined> {
+    const { rows } = await this.db.raw<{ rows: PaymentOrderRow[] }>(
+      `WITH u AS (UPDATE payment_orders SET gateway_payment_id = ?, redirect_url = ?, updated_at = ? WHERE id = ? RETURNING *),
+       h AS (INSERT INTO payment_history (order_id, from_status, to_status, gateway_status, cause, event_id, details, created_at)
+             SELECT u.id, u.status, u.status, ?::integer, 'registered', NULL, ?::jsonb, ?::timestamptz FROM u)
+       SELECT * FROM u`,
+      [registered.paymentId, registered.redirectUrl, now, id, registered.gatewayStatus, JSON.stringify({ paymentId: registered.paymentId }), now],
+    );
+    return rows[0] ? mapOrder(rows[0]) : undefined;
   }
 
   /** Ends the order's hold on its invoices; answers the ids of all of its invoices. */
@@ -161,12 +198,6 @@ export class PaymentStore {
   async byId(id: string, forUpdate = false): Promise<PaymentOrder | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
     const q = this.db('payment_orders').where({ id }).first();
-    const row = (await (forUpdate ? q.forUpdate() : q)) as PaymentOrderRow | undefined;
-    return row ? mapOrder(row) : undefined;
-  }
-
-  async byIdTrans(idTrans: string, forUpdate = false): Promise<PaymentOrder | undefined> {
-    const q = this.db('payment_orders').where({ id_trans: idTrans }).first();
     const row = (await (forUpdate ? q.forUpdate() : q)) as PaymentOrderRow | undefined;
     return row ? mapOrder(row) : undefined;
   }
@@ -188,13 +219,6 @@ export class PaymentStore {
       amount: String(r.amount),
       dueDate: r.due_date,
     }));
-  }
-
-  /** Invoice ids among these that are in a pending order right now. */
-  async activeInvoiceIds(invoiceIds: string[]): Promise<Set<string>> {
-    if (invoiceIds.length === 0) return new Set();
-    const rows = await this.db('payment_order_invoices').whereIn('invoice_id', invoiceIds).where({ active: true }).select<{ invoice_id: string | number }[]>('invoice_id');
-    return new Set(rows.map((r) => String(r.invoice_id)));
   }
 
   /** The orders holding any of these invoices right now, with every invoice each one holds. */
@@ -291,22 +315,6 @@ export class PaymentStore {
 
   async update(id: string, fields: Record<string, unknown>, now: Date): Promise<void> {
     await this.db('payment_orders').where({ id }).update({ ...fields, updated_at: now });
-  }
-
-  /** Records an event id; false when it was processed before (a retry or a duplicate delivery). */
-  async recordEvent(event: { eventId: string; orderId: string | null; idTrans: string; gatewayStatus: number; at: Date }): Promise<boolean> {
-    const rows = await this.db('payment_events')
-      .insert({
-        event_id: event.eventId,
-        order_id: event.orderId,
-        id_trans: event.idTrans,
-        gateway_status: event.gatewayStatus,
-        received_at: event.at,
-      })
-      .onConflict('event_id')
-      .ignore()
-      .returning('event_id');
-    return rows.length > 0;
   }
 
   async appendHistory(orderId: string, entry: Omit<HistoryEntry, 'at'>, at: Date): Promise<void> {
