@@ -150,9 +150,12 @@ async function koaSelect1(dbLabel: string, query: () => Promise<unknown>, what: 
 }
 
 /**
- * pgbench of the statements one completion notification runs in its transaction (see
- * src/payments: lock the order, record the event, complete the order, its history row, the credit,
- * its allocation, the invoice's state), on the bench schema's own tables and rows.
+ * pgbench of the statements one completion notification runs in its transaction, in the
+ * service's order and shapes (src/payments applyGatewayStatus, src/ledger recordCredit): lock the
+ * order and record the event; lock the customer and insert the credit; read the outstanding
+ * target invoices; insert the allocation; complete the order, release its invoices and append
+ * its history. On the bench schema's own tables and rows, with the extended query protocol the
+ * service's driver uses; the values one statement answers feed the next (\gset), as in the service.
  */
 async function pgbenchNotification(schema: string, orderCount: number): Promise<void> {
   const bin = await promisify(execFile)('sh', ['-c', 'command -v pgbench']).then((r) => r.stdout.trim(), () => '');
@@ -167,16 +170,11 @@ async function pgbenchNotification(schema: string, orderCount: number): Promise<
     [
       `\\set n random(1, ${orderCount})`,
       'BEGIN;',
-      `SELECT * FROM payment_orders WHERE id_trans = ${order} LIMIT 1 FOR UPDATE;`,
-      `INSERT INTO payment_events (event_id, order_id, id_trans, gateway_status, received_at) SELECT gen_random_uuid()::text, id, id_trans, 2203, now() FROM payment_orders WHERE id_trans = ${order} ON CONFLICT (event_id) DO NOTHING RETURNING event_id;`,
-      `UPDATE payment_orders SET status = 'completed', gateway_status = 2203, notified_amount = amount, notified_currency = 'PLN', paid_at = now(), settlement_date = current_date, updated_at = now() WHERE id_trans = ${order};`,
-      `UPDATE payment_order_invoices SET active = false WHERE order_id = (SELECT id FROM payment_orders WHERE id_trans = ${order}) RETURNING invoice_id;`,
-      `SELECT id FROM customers WHERE id = (SELECT customer_id FROM payment_orders WHERE id_trans = ${order}) FOR UPDATE;`,
-      `INSERT INTO ledger_credits (amount, customer_id, document_number, has_invoice_target, kind, received_on, source, source_ref) SELECT amount, customer_id, 'PBN/' || id_trans, true, 'payment', current_date, 'pgbench', gen_random_uuid()::text FROM payment_orders WHERE id_trans = ${order} ON CONFLICT (source, source_ref) DO NOTHING RETURNING id;`,
-      `SELECT i.id, i.amount, coalesce(a.paid, 0) AS paid FROM invoices i JOIN payment_order_invoices poi ON poi.invoice_id = i.id JOIN payment_orders o ON o.id = poi.order_id LEFT JOIN LATERAL (SELECT sum(la.amount) AS paid FROM ledger_allocations la WHERE la.invoice_id = i.id) a ON true WHERE o.id_trans = ${order};`,
-      `INSERT INTO ledger_allocations (amount, credit_id, invoice_id) SELECT poi.amount, currval('ledger_credits_id_seq'), poi.invoice_id FROM payment_order_invoices poi JOIN payment_orders o ON o.id = poi.order_id WHERE o.id_trans = ${order};`,
-      `INSERT INTO payment_history (order_id, from_status, to_status, gateway_status, cause, details, created_at) SELECT id, 'pending', 'completed', 2203, 'notification', '{}', now() FROM payment_orders WHERE id_trans = ${order};`,
-      `SELECT * FROM payment_orders WHERE id_trans = ${order};`,
+      `WITH o AS (SELECT * FROM payment_orders WHERE id_trans = ${order} FOR UPDATE), e AS (INSERT INTO payment_events (event_id, order_id, id_trans, gateway_status, received_at) SELECT gen_random_uuid()::text, (SELECT id FROM o), ${order}, 2203, now() ON CONFLICT (event_id) DO NOTHING RETURNING event_id) SELECT o.id AS order_id, o.customer_id, o.amount, ARRAY(SELECT invoice_id FROM payment_order_invoices WHERE order_id = o.id ORDER BY invoice_id) AS invoice_ids, (SELECT count(*) FROM e) AS fresh FROM (SELECT 1) AS one LEFT JOIN o ON true \\gset`,
+      `WITH locked AS (SELECT id FROM customers WHERE id = :customer_id::bigint FOR UPDATE) INSERT INTO ledger_credits (customer_id, kind, source, source_ref, document_number, amount, received_on, has_invoice_target) SELECT :customer_id::bigint, 'payment', 'pgbench', gen_random_uuid()::text, 'PBN/' || ${order}, :amount::numeric, current_date, true FROM (SELECT count(*) AS n FROM locked) AS l WHERE l.n >= 0 ON CONFLICT (source, source_ref) DO NOTHING RETURNING id AS credit_id \\gset`,
+      `SELECT i.id, i.invoice_number, i.kind, i.issue_date, i.due_date, i.amount, i.currency, coalesce(a.paid, 0) AS paid, a.last_paid_on FROM invoices i LEFT JOIN LATERAL (SELECT sum(la.amount) AS paid, max(c.received_on) AS last_paid_on FROM ledger_allocations la JOIN ledger_credits c ON c.id = la.credit_id WHERE la.invoice_id = i.id) a ON true WHERE i.customer_id = :customer_id::bigint AND i.amount > 0 AND i.amount > coalesce(a.paid, 0) AND i.id = ANY(:invoice_ids::bigint[]) ORDER BY i.due_date, i.issue_date, i.id;`,
+      `INSERT INTO ledger_allocations (credit_id, invoice_id, amount) SELECT * FROM unnest(ARRAY[:credit_id::bigint], :invoice_ids::bigint[], ARRAY[:amount::numeric]);`,
+      `WITH u AS (UPDATE payment_orders SET status = 'completed', gateway_status = 2203, notified_amount = amount, notified_currency = 'PLN', paid_at = now(), settlement_date = current_date, updated_at = now() WHERE id = :order_id RETURNING *), r AS (UPDATE payment_order_invoices SET active = false WHERE order_id = :order_id AND active), h AS (INSERT INTO payment_history (order_id, from_status, to_status, gateway_status, cause, event_id, details, created_at) SELECT u.id, 'pending', 'completed', 2203, 'notification', 'pgbench', jsonb_build_object('credited', true), now() FROM u) SELECT * FROM u;`,
       'COMMIT;',
     ].join('\n') + '\n',
   );
@@ -186,7 +184,7 @@ async function pgbenchNotification(schema: string, orderCount: number): Promise<
   try {
     const { stdout } = await promisify(execFile)(
       bin,
-      ['-n', '-c', String(CONNECTIONS), '-j', '2', '-T', String(seconds), '-r', '-f', script, '-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', u.pathname.slice(1)],
+      ['-n', '-M', 'extended', '-c', String(CONNECTIONS), '-j', '2', '-T', String(seconds), '-r', '-f', script, '-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', u.pathname.slice(1)],
       { env },
     );
     const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);

@@ -115,7 +115,7 @@ export function paymentRoutes(deps: { payments: PaymentService; verifier: Notifi
           }
           throw err;
         }
-        await payments.applyGatewayStatus(notification, 'notification', notification.eventId);
+        await payments.applyNotification(notification, notification.eventId);
         ctx.type = 'text/plain';
         ctx.body = 'OK';
       },

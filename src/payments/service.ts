@@ -68,6 +68,9 @@ export type StatusCause = 'notification' | 'status_query' | 'return_page' | 'swe
 const GATEWAY_FINAL: ReadonlySet<PaymentStatus> = new Set(['completed', 'rejected', 'expired', 'amount_mismatch']);
 const YIELDS_TO_COMPLETION: ReadonlySet<PaymentStatus> = new Set(['failed', 'cancelled']);
 
+/** How many applied notification events an instance remembers (repeats of older ones ask the database). */
+const RECENT_EVENTS = 10_000;
+
 /** A pending order is offered again only while the customer still has this long to pay it. */
 const RESUME_MARGIN_MS = 60_000;
 
@@ -133,6 +136,10 @@ class KeyTakenMeanwhile extends Error {}
 export class PaymentService {
   /** orderId → when the return page last asked the gateway about it (this instance). */
   private readonly returnQueries = new Map<string, number>();
+  /** Notification events this instance is applying now: a concurrent repeat waits for the first. */
+  private readonly eventsInFlight = new Map<string, Promise<unknown>>();
+  /** Notification events this instance applied (committed) lately, oldest first, at most RECENT_EVENTS. */
+  private readonly eventsApplied = new Set<string>();
 
   constructor(
     private readonly db: Knex,
@@ -430,6 +437,35 @@ export class PaymentService {
     }
     this.returnQueries.set(orderId, now);
     return true;
+  }
+
+  /**
+   * A verified notification (SPEC 3.3): applied once, answered only once its effect is committed.
+   * A repeat of an event this instance is applying right now waits for that one instead of taking
+   * a database connection only to wait for the order's lock and find the event recorded; a repeat
+   * of an event it committed lately is answered at once. Should the first attempt fail, the repeat
+   * applies the event itself. Across instances the database decides (applyGatewayStatus).
+   */
+  async applyNotification(status: GatewayTransactionStatus, eventId: string): Promise<void> {
+    if (this.eventsApplied.has(eventId)) return;
+    const running = this.eventsInFlight.get(eventId);
+    if (running) {
+      try {
+        await running;
+        return;
+      } catch {
+        // the first delivery failed: this one applies the event on its own
+      }
+    }
+    const run = this.applyGatewayStatus(status, 'notification', eventId);
+    this.eventsInFlight.set(eventId, run);
+    try {
+      await run;
+      this.eventsApplied.add(eventId);
+      if (this.eventsApplied.size > RECENT_EVENTS) this.eventsApplied.delete(this.eventsApplied.values().next().value!);
+    } finally {
+      if (this.eventsInFlight.get(eventId) === run) this.eventsInFlight.delete(eventId);
+    }
   }
 
   /**
