@@ -133,7 +133,7 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     // What payments need of the billing data: the customer's invoices by number, the customer's e-mail.
     billing: {
       invoicesByNumbers: (trx, customerId, numbers) => invoices.invoicesByNumbers(trx, customerId, numbers),
-      customerEmail: (id) => customers.emailOf(id),
+      customerById: (id) => customers.customerById(id),
     },
     gateway,
     merchantJwks: () => merchantKeys.current.publicJwks(),

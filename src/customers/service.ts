@@ -46,11 +46,6 @@ export class CustomersService {
     return { ...customer, properties: await store.propertiesOf(id) };
   }
 
-  /** The customer's e-mail address (null when none is on file; undefined for no such customer). */
-  async emailOf(id: string): Promise<string | null | undefined> {
-    return (await new CustomerStore(this.db).byId(id))?.email;
-  }
-
   /** What the auth module needs to know of a customer number (its CustomerDirectory). */
   async findByNumber(db: Queryable, customerNumber: string): Promise<{ id: string; name: string } | undefined> {
     const c = await new CustomerStore(db).byNumber(customerNumber);

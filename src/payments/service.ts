@@ -46,8 +46,7 @@ export interface LedgerPort {
 /** What payments need of the billing data (the billing module's service provides it). */
 export interface BillingPort {
   invoicesByNumbers(db: Knex.Transaction, customerId: string, numbers: string[]): Promise<{ invoiceNumber: string }[]>;
-  /** The customer's e-mail (sent to the gateway), null when none is known. */
-  customerEmail(id: string): Promise<string | null | undefined>;
+  customerById(id: string): Promise<{ email?: string | null } | undefined>;
 }
 
 export interface PaymentSettings {
@@ -190,7 +189,7 @@ export class PaymentService {
     const hash = requestHash(invoiceNumbers);
     const now = this.clock.now();
     const orderId = randomUUID();
-    let created: { idTrans: string; amount: string; title: string; dateValid: Date; numbers: string[]; shown: string[] };
+    let created: { idTrans: string; amount: string; title: string; dateValid: Date; numbers: string[]; shown: string[]; email: string | null };
     try {
       created = await this.db.transaction(async (trx) => {
         const store = new PaymentStore(trx);
@@ -198,7 +197,7 @@ export class PaymentService {
         // a parallel request with the same key finds the first one's order below. A key seen
         // before is answered by replay, outside this transaction.
         const outstanding = await this.ledger.outstandingForPayment(trx, customerId);
-        const { keyTaken, held } = await store.keyAndHolds(customerId, idempotencyKey, outstanding.map((o) => o.invoiceId));
+        const { keyTaken, held, email } = await store.orderContext(customerId, idempotencyKey, outstanding.map((o) => o.invoiceId));
         if (keyTaken) throw new KeyTakenMeanwhile();
         let chosen = outstanding;
         if (invoiceNumbers && invoiceNumbers.length > 0) {
@@ -254,7 +253,7 @@ export class PaymentService {
         });
         // The order of invoicesOf (due date, then id): what a later GET shows.
         const shown = [...chosen].sort((a, b) => (a.dueDate !== b.dueDate ? (a.dueDate < b.dueDate ? -1 : 1) : compareIds(a.invoiceId, b.invoiceId))).map((c) => c.invoiceNumber);
-        return { idTrans, amount, title, dateValid, numbers, shown };
+        return { idTrans, amount, title, dateValid, numbers, shown, email };
       });
     } catch (err) {
       if (err instanceof ResumeOrder) {
@@ -274,7 +273,6 @@ export class PaymentService {
 
     // The order is committed; the gateway is called with no transaction open, and its answer is
     // recorded in one statement.
-    const email = await this.billing.customerEmail(customerId);
     const base = this.settings.publicUrl;
     const m = this.settings.merchant;
     let registered: RegisteredTransaction;
@@ -284,7 +282,7 @@ export class PaymentService {
         amount: created.amount,
         currency: 'PLN',
         dateValid: created.dateValid,
-        ...(email ? { email } : {}),
+        ...(created.email ? { email: created.email } : {}),
         account: m.account,
         accname: `${m.name}^NM^${m.postCode}^ZP^${m.city}^CI^${m.street}^ST^Polska^CT^`,
         title: created.title,

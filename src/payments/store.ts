@@ -161,17 +161,24 @@ export class PaymentStore {
   }
 
   /**
-   * Whether the customer has an order with this Idempotency-Key, and which of these invoices are
-   * in a pending order right now: one statement.
+   * What an order being made must know besides the ledger, in one statement: whether the customer
+   * has an order with this Idempotency-Key, which of these invoices are in a pending order right
+   * now, and the customer's e-mail (sent to the gateway).
    */
-  async keyAndHolds(customerId: string, key: string, invoiceIds: string[]): Promise<{ keyTaken: boolean; held: Set<string> }> {
-    const { rows } = await this.db.raw<{ rows: { kind: string; ref: string }[] }>(
+  async orderContext(customerId: string, key: string, invoiceIds: string[]): Promise<{ keyTaken: boolean; held: Set<string>; email: string | null }> {
+    const { rows } = await this.db.raw<{ rows: { kind: string; ref: string | null }[] }>(
       `SELECT 'key' AS kind, id::text AS ref FROM payment_orders WHERE customer_id = ? AND idempotency_key = ?
        UNION ALL
-       SELECT 'held', invoice_id::text FROM payment_order_invoices WHERE invoice_id = ANY(?::bigint[]) AND active`,
-      [customerId, key, invoiceIds],
+       SELECT 'held', invoice_id::text FROM payment_order_invoices WHERE invoice_id = ANY(?::bigint[]) AND active
+       UNION ALL
+       SELECT 'email', email FROM customers WHERE id = ?`,
+      [customerId, key, invoiceIds, customerId],
     );
-    return { keyTaken: rows.some((r) => r.kind === 'key'), held: new Set(rows.filter((r) => r.kind === 'held').map((r) => r.ref)) };
+    return {
+      keyTaken: rows.some((r) => r.kind === 'key'),
+      held: new Set(rows.filter((r) => r.kind === 'held').map((r) => r.ref!)),
+      email: rows.find((r) => r.kind === 'email')?.ref ?? null,
+    };
   }
 
   /**
