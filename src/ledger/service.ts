@@ -120,13 +120,11 @@ export class LedgerService {
   }
 
   /**
-   * Invoices and positive corrections still owed, oldest due date first, read inside the caller's
-   * transaction with the customer's ledger locked (a payment order is priced from this).
+   * Invoices and positive corrections still owed, oldest due date first, in one statement (a
+   * payment order is priced from this; it takes no lock: what it answers is true as of its read).
    */
-  async outstandingForPayment(trx: Knex.Transaction, customerId: string): Promise<{ invoiceId: string; invoiceNumber: string; dueDate: string; outstanding: string }[]> {
-    const store = new LedgerStore(trx);
-    await store.lockCustomer(customerId);
-    const charges = await store.outstandingCharges(customerId);
+  async outstandingForPayment(customerId: string): Promise<{ invoiceId: string; invoiceNumber: string; dueDate: string; outstanding: string }[]> {
+    const charges = await new LedgerStore(this.db).outstandingCharges(customerId);
     return charges.map((c) => ({
       invoiceId: c.id,
       invoiceNumber: c.invoiceNumber,

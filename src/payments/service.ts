@@ -26,7 +26,7 @@ export interface GatewayPort {
 
 /** What payments need of the ledger (the ledger module's service provides it). */
 export interface LedgerPort {
-  outstandingForPayment(trx: Knex.Transaction, customerId: string): Promise<{ invoiceId: string; invoiceNumber: string; dueDate: string; outstanding: string }[]>;
+  outstandingForPayment(customerId: string): Promise<{ invoiceId: string; invoiceNumber: string; dueDate: string; outstanding: string }[]>;
   recordCredit(
     trx: Knex.Transaction,
     credit: {
@@ -45,7 +45,7 @@ export interface LedgerPort {
 
 /** What payments need of the billing data (the billing module's service provides it). */
 export interface BillingPort {
-  invoicesByNumbers(db: Knex.Transaction, customerId: string, numbers: string[]): Promise<{ invoiceNumber: string }[]>;
+  invoicesByNumbers(db: Knex, customerId: string, numbers: string[]): Promise<{ invoiceNumber: string }[]>;
   customerById(id: string): Promise<{ email?: string | null } | undefined>;
 }
 
@@ -119,14 +119,6 @@ export function transferTitle(invoiceNumbers: string[]): string {
   return title;
 }
 
-/** Thrown inside the ordering transaction to leave it without writing and answer a pending order. */
-class ResumeOrder extends Error {
-  constructor(readonly orderId: string) {
-    super('resume');
-  }
-}
-class KeyTakenMeanwhile extends Error {}
-
 /**
  * Payment orders and their life: priced from the ledger, registered at the gateway outside any
  * database transaction, settled by signed notifications, status queries, cancellation and the
@@ -189,87 +181,84 @@ export class PaymentService {
     const hash = requestHash(invoiceNumbers);
     const now = this.clock.now();
     const orderId = randomUUID();
-    let created: { idTrans: string; amount: string; title: string; dateValid: Date; numbers: string[]; shown: string[]; email: string | null };
+    const store = new PaymentStore(this.db);
+    // Three statements and no transaction: two reads, then one insert that writes the order, its
+    // invoices and its history at once. What the reads decide, the insert's constraints guard: a
+    // key taken meanwhile (unique per customer) is answered by replay, an invoice held meanwhile
+    // (one pending order per invoice) is a 409. An order priced just before a credit commits is
+    // the same as one made just before that credit came: what is paid beyond the outstanding
+    // amount stays on the account as an overpayment, never lost.
+    const outstanding = await this.ledger.outstandingForPayment(customerId);
+    const { keyTaken, held, email } = await store.orderContext(customerId, idempotencyKey, outstanding.map((o) => o.invoiceId));
+    if (keyTaken) {
+      const again = await this.replay(customerId, idempotencyKey, hash);
+      if (again) return { view: again, created: true };
+    }
+    let chosen = outstanding;
+    if (invoiceNumbers && invoiceNumbers.length > 0) {
+      const wanted = [...new Set(invoiceNumbers)];
+      const owed = new Map(outstanding.map((o) => [o.invoiceNumber, o]));
+      // Every outstanding charge is the customer's own: the billing data is asked only about the rest.
+      if (wanted.some((n) => !owed.has(n))) {
+        const own = await this.billing.invoicesByNumbers(this.db, customerId, wanted);
+        const ownNumbers = new Set(own.map((i) => i.invoiceNumber));
+        const missing = wanted.find((n) => !ownNumbers.has(n));
+        if (missing) throw commonErrors.create('not_found', `No invoice ${missing} on your account.`);
+        const settled = wanted.find((n) => !owed.has(n))!;
+        throw paymentErrors.create('invoice_not_payable', `Invoice ${settled} has nothing left to pay.`, { invoiceNumber: settled });
+      }
+      chosen = wanted.map((n) => owed.get(n)!).sort((a, b) => (a.dueDate === b.dueDate ? 0 : a.dueDate < b.dueDate ? -1 : 1));
+      const busyOne = chosen.find((c) => held.has(c.invoiceId));
+      if (busyOne) {
+        const resumed = await this.resume(store, chosen, now);
+        if (resumed) return resumed;
+        throw pendingConflict(busyOne.invoiceNumber);
+      }
+    } else {
+      const free = chosen.filter((c) => !held.has(c.invoiceId));
+      if (free.length === 0) {
+        const resumed = chosen.length > 0 ? await this.resume(store, chosen, now) : undefined;
+        if (resumed) return resumed;
+        throw paymentErrors.create('nothing_to_pay', 'There is no outstanding invoice to pay (or every one is already in a pending payment).');
+      }
+      chosen = free;
+    }
+    const total = sum(chosen.map((c) => c.outstanding));
+    if (!fitsNumeric14x2(total)) {
+      throw paymentErrors.create(
+        'payment_amount_too_large',
+        `These invoices add up to ${formatMoney(total)} PLN, more than one payment can carry (${formatMoney(MAX_AMOUNT)}); pay them separately.`,
+      );
+    }
+    const amount = formatMoney(total);
+    const numbers = chosen.map((c) => c.invoiceNumber);
+    const title = transferTitle(numbers);
+    const dateValid = new Date(now.getTime() + this.settings.validMinutes * 60_000);
+    let idTrans: string;
     try {
-      created = await this.db.transaction(async (trx) => {
-        const store = new PaymentStore(trx);
-        // outstandingForPayment locks the customer's ledger: orders of one customer queue here, so
-        // a parallel request with the same key finds the first one's order below. A key seen
-        // before is answered by replay, outside this transaction.
-        const outstanding = await this.ledger.outstandingForPayment(trx, customerId);
-        const { keyTaken, held, email } = await store.orderContext(customerId, idempotencyKey, outstanding.map((o) => o.invoiceId));
-        if (keyTaken) throw new KeyTakenMeanwhile();
-        let chosen = outstanding;
-        if (invoiceNumbers && invoiceNumbers.length > 0) {
-          const wanted = [...new Set(invoiceNumbers)];
-          const owed = new Map(outstanding.map((o) => [o.invoiceNumber, o]));
-          // Every outstanding charge is the customer's own: the billing data is asked only about the rest.
-          if (wanted.some((n) => !owed.has(n))) {
-            const own = await this.billing.invoicesByNumbers(trx, customerId, wanted);
-            const ownNumbers = new Set(own.map((i) => i.invoiceNumber));
-            const missing = wanted.find((n) => !ownNumbers.has(n));
-            if (missing) throw commonErrors.create('not_found', `No invoice ${missing} on your account.`);
-            const settled = wanted.find((n) => !owed.has(n))!;
-            throw paymentErrors.create('invoice_not_payable', `Invoice ${settled} has nothing left to pay.`, { invoiceNumber: settled });
-          }
-          chosen = wanted.map((n) => owed.get(n)!).sort((a, b) => (a.dueDate === b.dueDate ? 0 : a.dueDate < b.dueDate ? -1 : 1));
-          const busyOne = chosen.find((c) => held.has(c.invoiceId));
-          if (busyOne) {
-            const resumable = await this.resumable(store, chosen, now);
-            if (resumable) throw new ResumeOrder(resumable);
-            throw pendingConflict(busyOne.invoiceNumber);
-          }
-        } else {
-          const free = chosen.filter((c) => !held.has(c.invoiceId));
-          if (free.length === 0) {
-            const resumable = chosen.length > 0 ? await this.resumable(store, chosen, now) : undefined;
-            if (resumable) throw new ResumeOrder(resumable);
-            throw paymentErrors.create('nothing_to_pay', 'There is no outstanding invoice to pay (or every one is already in a pending payment).');
-          }
-          chosen = free;
-        }
-        const total = sum(chosen.map((c) => c.outstanding));
-        if (!fitsNumeric14x2(total)) {
-          throw paymentErrors.create(
-            'payment_amount_too_large',
-            `These invoices add up to ${formatMoney(total)} PLN, more than one payment can carry (${formatMoney(MAX_AMOUNT)}); pay them separately.`,
-          );
-        }
-        const amount = formatMoney(total);
-        const numbers = chosen.map((c) => c.invoiceNumber);
-        const title = transferTitle(numbers);
-        const dateValid = new Date(now.getTime() + this.settings.validMinutes * 60_000);
-        const idTrans = await store.insertOrder({
-          id: orderId,
-          customerId,
-          amount,
-          title,
-          dateValid,
-          idempotencyKey,
-          requestHash: hash,
-          invoices: chosen.map((c) => ({ invoiceId: c.invoiceId, amount: c.outstanding })),
-          history: { cause: 'created', details: { amount, invoiceNumbers: numbers } },
-          now,
-        });
-        // The order of invoicesOf (due date, then id): what a later GET shows.
-        const shown = [...chosen].sort((a, b) => (a.dueDate !== b.dueDate ? (a.dueDate < b.dueDate ? -1 : 1) : compareIds(a.invoiceId, b.invoiceId))).map((c) => c.invoiceNumber);
-        return { idTrans, amount, title, dateValid, numbers, shown, email };
+      idTrans = await store.insertOrder({
+        id: orderId,
+        customerId,
+        amount,
+        title,
+        dateValid,
+        idempotencyKey,
+        requestHash: hash,
+        invoices: chosen.map((c) => ({ invoiceId: c.invoiceId, amount: c.outstanding })),
+        history: { cause: 'created', details: { amount, invoiceNumbers: numbers } },
+        now,
       });
     } catch (err) {
-      if (err instanceof ResumeOrder) {
-        const order = await new PaymentStore(this.db).byId(err.orderId);
-        this.logger.info({ orderId: err.orderId }, 'pending payment resumed');
-        return { view: await this.view(order!), created: false };
-      }
-      if (err instanceof KeyTakenMeanwhile || isUniqueViolation(err, 'payment_orders_customer_id_idempotency_key_unique')) {
+      if (isUniqueViolation(err, 'payment_orders_customer_id_idempotency_key_unique')) {
         const again = await this.replay(customerId, idempotencyKey, hash);
         if (again) return { view: again, created: true };
       }
-      if (isUniqueViolation(err, 'payment_order_invoices_one_pending')) {
-        throw pendingConflict();
-      }
+      if (isUniqueViolation(err, 'payment_order_invoices_one_pending')) throw pendingConflict();
       throw err;
     }
+    // The order of invoicesOf (due date, then id): what a later GET shows.
+    const shown = [...chosen].sort((a, b) => (a.dueDate !== b.dueDate ? (a.dueDate < b.dueDate ? -1 : 1) : compareIds(a.invoiceId, b.invoiceId))).map((c) => c.invoiceNumber);
+    const created = { idTrans, amount, title, dateValid, shown, email };
 
     // The order is committed; the gateway is called with no transaction open, and its answer is
     // recorded in one statement.
@@ -310,7 +299,7 @@ export class PaymentService {
    * The pending order holding exactly these invoices, when the customer can still pay it at the
    * bank page for the same amount; undefined otherwise (then the 409 stands).
    */
-  private async resumable(store: PaymentStore, chosen: { invoiceId: string; outstanding: string }[], now: Date): Promise<string | undefined> {
+  private async resume(store: PaymentStore, chosen: { invoiceId: string; outstanding: string }[], now: Date): Promise<OrderResult | undefined> {
     const holders = await store.activeOrdersOf(chosen.map((c) => c.invoiceId));
     if (holders.size !== 1) return undefined;
     const [orderId, held] = [...holders.entries()][0]!;
@@ -320,7 +309,8 @@ export class PaymentService {
     if (!order || order.status !== 'pending' || !order.redirectUrl) return undefined;
     if (order.dateValid.getTime() - now.getTime() < RESUME_MARGIN_MS) return undefined;
     if (!sum(chosen.map((c) => c.outstanding)).eq(order.amount)) return undefined;
-    return order.id;
+    this.logger.info({ orderId: order.id }, 'pending payment resumed');
+    return { view: await this.view(order), created: false };
   }
 
   /** The answer for a key seen before: the same order, or 422 when the body differs. */
