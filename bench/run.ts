@@ -84,9 +84,13 @@ function fmt(n: number, digits = 0): string {
 
 async function measure(db: string, name: string, what: string, job: Parameters<typeof load>[0], extra: Partial<Row> = {}, counter?: QueryCounter): Promise<LoadResult> {
   counter?.reset();
+  // The service's own CPU time (user + system) per request: steadier than the rate on a busy machine.
+  const cpuBefore = process.cpuUsage();
   const r = await load(job);
+  const cpu = process.cpuUsage(cpuBefore);
   if (r.errors) throw new Error(`${db} ${name}: ${r.errors} of ${r.requests} requests failed; first: ${r.firstError}`);
-  const perRequest = counter && r.requests ? ` ${fmt(counter.count / r.requests, 1)} queries/request` : '';
+  const cpuPerRequest = r.requests ? ` ${fmt((cpu.user + cpu.system) / 1000 / r.requests, 2)} ms CPU/request` : '';
+  const perRequest = (counter && r.requests ? ` ${fmt(counter.count / r.requests, 1)} queries/request;` : '') + cpuPerRequest;
   rows.push({ db, name, what, rate: r.rate, p50: r.p50, p99: r.p99, ...extra, ...(perRequest ? { note: `${extra.note ? `${extra.note};` : ''}${perRequest}` } : {}) });
   process.stdout.write(`  ${db} ${name}: ${fmt(r.rate)}/s p50 ${fmt(r.p50, 1)} ms p99 ${fmt(r.p99, 1)} ms (${r.requests} requests)${perRequest}\n`);
   return r;
