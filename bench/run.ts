@@ -31,7 +31,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createDb, type Database } from '../src/db/createDb.js';
+import { createDb, DEFAULT_POOL_MAX, type Database } from '../src/db/createDb.js';
 import { migrateLatest } from '../src/db/migrate.js';
 import { createScratchSchemaDb } from '../src/db/scratchSchema.js';
 import { createDeps, type Deps } from '../src/deps.js';
@@ -449,8 +449,8 @@ async function main() {
   if (wanted('koa-hello')) await koaHello();
 
   if (!flag('embedded-only')) {
-    // The pool of `npm start` (createDb's default of 10 connections), so the figures are the service's.
-    const db = await createScratchSchemaDb(url, { prefix: 'bench', poolMax: 10 });
+    // The pool of `npm start` (createDb's default), so the figures are the service's; BENCH_POOL_MAX to compare sizes.
+    const db = await createScratchSchemaDb(url, { prefix: 'bench', poolMax: Number(process.env.BENCH_POOL_MAX ?? DEFAULT_POOL_MAX) });
     try {
       await migrateLatest(db.knex);
       if (wanted('koa-select1')) {
