@@ -153,9 +153,6 @@ const LEDGER_CTES = `
       FROM ledger_credits c
       LEFT JOIN LATERAL (SELECT sum(la.amount) AS used FROM ledger_allocations la WHERE la.credit_id = c.id) a ON true
      WHERE c.customer_id = :customerId
-  ), totals AS (
-    SELECT (SELECT coalesce(sum(amount - paid), 0) FROM charges WHERE amount > 0) AS outstanding,
-           (SELECT coalesce(sum(amount - used), 0) FROM credits) AS credit
   )`;
 
 // "part" and "id" order lines that share date, number and kind as they were recorded.
@@ -178,14 +175,13 @@ const LEDGER_ITEMS = `
     FROM credits WHERE amount > used`;
 
 // Newest first; one day's lines by document number, then kind (byte order, as the cursor compares).
-const LEDGER_ORDER = (t: string) =>
-  `${t}issue_date DESC, ${t}document_number COLLATE "C", ${t}kind COLLATE "C", ${t}part, ${t}id`;
+const LEDGER_ORDER = 'issue_date DESC, document_number COLLATE "C", kind COLLATE "C", part, id';
 
 interface LedgerItemDbRow {
   total_outstanding: string;
   available_credit: string;
   balance: string;
-  document_number: string | null;
+  document_number: string;
   kind: LedgerItemRow['kind'];
   issue_date: string;
   due_date: string | null;
@@ -265,7 +261,7 @@ export class LedgerStore {
 
   /**
    * The ledger's lines (filtered, newest first, a keyset page) and the totals of the whole account,
-   * in one statement.
+   * in one statement (a second one for the totals when the page has no line).
    */
   async ledgerItems(customerId: string, q: LedgerItemQuery): Promise<{ items: LedgerItemRow[] } & LedgerTotals> {
     const where: string[] = [];
@@ -295,26 +291,25 @@ export class LedgerStore {
       limit = ' LIMIT :limit';
       bindings.limit = q.limit;
     }
-    const { rows } = await this.db.raw<{ rows: LedgerItemDbRow[] }>(
-      `${LEDGER_CTES}
-       SELECT round(t.outstanding, 2) AS total_outstanding, round(t.credit, 2) AS available_credit,
-              round(t.outstanding - t.credit, 2) AS balance,
-              p.document_number, p.kind, p.issue_date, p.due_date, round(p.amount, 2) AS amount,
-              round(p.paid, 2) AS paid, round(p.outstanding, 2) AS outstanding, p.payment_date
-         FROM totals t
-         LEFT JOIN LATERAL (
-           SELECT * FROM (${LEDGER_ITEMS}) items
-            ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-            ORDER BY ${LEDGER_ORDER('')}${limit}
-         ) p ON true
-        ORDER BY ${LEDGER_ORDER('p.')}`,
-      bindings,
-    );
-    const first = rows[0]!;
-    const items: LedgerItemRow[] = [];
-    for (const r of rows) {
-      if (r.document_number === null) continue; // no line: the totals alone
-      items.push({
+    // The totals are window sums over every line, taken before the filters and the page: the
+    // outstanding of the charges' lines, and what is left of the credits (their remainder lines).
+    const sql = `${LEDGER_CTES}
+       SELECT round(total_outstanding, 2) AS total_outstanding, round(available_credit, 2) AS available_credit,
+              round(total_outstanding - available_credit, 2) AS balance,
+              document_number, kind, issue_date, due_date, round(amount, 2) AS amount,
+              round(paid, 2) AS paid, round(outstanding, 2) AS outstanding, payment_date
+         FROM (SELECT items.*,
+                      sum(CASE WHEN part = 0 THEN outstanding ELSE 0 END) OVER () AS total_outstanding,
+                      sum(CASE WHEN part = 2 THEN -outstanding ELSE 0 END) OVER () AS available_credit
+                 FROM (${LEDGER_ITEMS}) items) lines
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY ${LEDGER_ORDER}${limit}`;
+    const { rows } = await this.db.raw<{ rows: LedgerItemDbRow[] }>(sql, bindings);
+    const first = rows[0];
+    // No line on this page: the totals alone (a second, small statement).
+    if (!first) return { items: [], ...(await this.totals(customerId)) };
+    const items = rows.map(
+      (r): LedgerItemRow => ({
         documentNumber: r.document_number,
         kind: r.kind,
         issueDate: r.issue_date,
@@ -323,15 +318,18 @@ export class LedgerStore {
         paid: r.paid,
         outstanding: r.outstanding,
         paymentDate: r.payment_date,
-      });
-    }
+      }),
+    );
     return { items, totalOutstanding: first.total_outstanding, availableCredit: first.available_credit, balance: first.balance };
   }
 
   /** The totals of the whole account. */
   async totals(customerId: string): Promise<LedgerTotals> {
     const { rows } = await this.db.raw<{ rows: LedgerTotals[] }>(
-      `${LEDGER_CTES}
+      `${LEDGER_CTES}, totals AS (
+         SELECT (SELECT coalesce(sum(amount - paid), 0) FROM charges WHERE amount > 0) AS outstanding,
+                (SELECT coalesce(sum(amount - used), 0) FROM credits) AS credit
+       )
        SELECT round(outstanding, 2) AS "totalOutstanding", round(credit, 2) AS "availableCredit",
               round(outstanding - credit, 2) AS balance
          FROM totals`,
