@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/createDb.js';
 
 /** Rows of the ledger, read with what has been allocated so far. Amounts are decimal strings. */
@@ -177,6 +178,20 @@ const LEDGER_ITEMS = `
 // Newest first; one day's lines by document number, then kind (byte order, as the cursor compares).
 const LEDGER_ORDER = 'issue_date DESC, document_number COLLATE "C", kind COLLATE "C", part, id';
 
+/**
+ * The name of a prepared statement for this text (each connection prepares it once; a name must
+ * never stand for two texts, so it carries a hash of the text). The filters make a few dozen texts.
+ */
+const statementNames = new Map<string, string>();
+function statementName(prefix: string, sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `${prefix}_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 interface LedgerItemDbRow {
   total_outstanding: string;
   available_credit: string;
@@ -304,7 +319,8 @@ export class LedgerStore {
                  FROM (${LEDGER_ITEMS}) items) lines
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY ${LEDGER_ORDER}${limit}`;
-    const { rows } = await this.db.raw<{ rows: LedgerItemDbRow[] }>(sql, bindings);
+    // A named (prepared) statement: parsing and planning it cost more than running it.
+    const { rows } = await this.db.raw<{ rows: LedgerItemDbRow[] }>(sql, bindings).options({ name: statementName('ledger_items', sql) });
     const first = rows[0];
     // No line on this page: the totals alone (a second, small statement).
     if (!first) return { items: [], ...(await this.totals(customerId)) };
