@@ -31,7 +31,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createDb, type Database } from '../src/db/createDb.js';
+import { createDb, DEFAULT_POOL_MAX, type Database } from '../src/db/createDb.js';
 import { migrateLatest } from '../src/db/migrate.js';
 import { createScratchSchemaDb } from '../src/db/scratchSchema.js';
 import { createDeps, type Deps } from '../src/deps.js';
@@ -84,9 +84,13 @@ function fmt(n: number, digits = 0): string {
 
 async function measure(db: string, name: string, what: string, job: Parameters<typeof load>[0], extra: Partial<Row> = {}, counter?: QueryCounter): Promise<LoadResult> {
   counter?.reset();
+  // The service's own CPU time (user + system) per request: steadier than the rate on a busy machine.
+  const cpuBefore = process.cpuUsage();
   const r = await load(job);
+  const cpu = process.cpuUsage(cpuBefore);
   if (r.errors) throw new Error(`${db} ${name}: ${r.errors} of ${r.requests} requests failed; first: ${r.firstError}`);
-  const perRequest = counter && r.requests ? ` ${fmt(counter.count / r.requests, 1)} queries/request` : '';
+  const cpuPerRequest = r.requests ? ` ${fmt((cpu.user + cpu.system) / 1000 / r.requests, 2)} ms CPU/request` : '';
+  const perRequest = (counter && r.requests ? ` ${fmt(counter.count / r.requests, 1)} queries/request;` : '') + cpuPerRequest;
   rows.push({ db, name, what, rate: r.rate, p50: r.p50, p99: r.p99, ...extra, ...(perRequest ? { note: `${extra.note ? `${extra.note};` : ''}${perRequest}` } : {}) });
   process.stdout.write(`  ${db} ${name}: ${fmt(r.rate)}/s p50 ${fmt(r.p50, 1)} ms p99 ${fmt(r.p99, 1)} ms (${r.requests} requests)${perRequest}\n`);
   return r;
@@ -443,8 +447,8 @@ async function main() {
   if (wanted('koa-hello')) await koaHello();
 
   if (!flag('embedded-only')) {
-    // The pool of `npm start` (createDb's default of 10 connections), so the figures are the service's.
-    const db = await createScratchSchemaDb(url, { prefix: 'bench', poolMax: 10 });
+    // The pool of `npm start` (createDb's default), so the figures are the service's; BENCH_POOL_MAX to compare sizes.
+    const db = await createScratchSchemaDb(url, { prefix: 'bench', poolMax: Number(process.env.BENCH_POOL_MAX ?? DEFAULT_POOL_MAX) });
     try {
       await migrateLatest(db.knex);
       if (wanted('koa-select1')) {

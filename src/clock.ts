@@ -29,11 +29,21 @@ const WARSAW = 'Europe/Warsaw';
 const warsawDay = new Intl.DateTimeFormat('en-CA', { timeZone: WARSAW, year: 'numeric', month: '2-digit', day: '2-digit' });
 const warsawHourFormat = new Intl.DateTimeFormat('en-GB', { timeZone: WARSAW, hour: '2-digit', hourCycle: 'h23' });
 
+// The last answer, by the minute it was for: Warsaw's offset is whole hours, so its date only
+// changes at a minute boundary, and formatToParts is slow enough to show on every request.
+let lastMinute = NaN;
+let lastDate = '';
+
 /** The calendar date (YYYY-MM-DD) of an instant in Europe/Warsaw. */
 export function warsawDate(at: Date): string {
+  const minute = Math.floor(at.getTime() / 60_000);
+  if (minute === lastMinute) return lastDate;
   const parts = warsawDay.formatToParts(at);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')}`;
+  const date = `${get('year')}-${get('month')}-${get('day')}`;
+  lastMinute = minute;
+  lastDate = date;
+  return date;
 }
 
 /** The hour (0–23) of an instant on the wall clock in Europe/Warsaw. */

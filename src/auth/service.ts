@@ -57,6 +57,17 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): void {
   while (cache.size > USER_CACHE_MAX) cache.delete(cache.keys().next().value!);
 }
 
+/** One call of `run` per key at a time: callers of a key already under way get its promise. */
+function shared<V>(pending: Map<string, Promise<V>>, key: string, run: () => Promise<V>): Promise<V> {
+  const running = pending.get(key);
+  if (running) return running;
+  const started = run().finally(() => {
+    if (pending.get(key) === started) pending.delete(key);
+  });
+  pending.set(key, started);
+  return started;
+}
+
 export class AuthService {
   /** Password checks (lookup and hash) under way, bounded by the hasher's capacity. */
   private checksInFlight = 0;
@@ -64,6 +75,14 @@ export class AuthService {
   private readonly recentTokens = new Map<string, CachedUser & { expiresAt: number }>();
   /** Session users by `loginId:passwordVersion`. */
   private readonly recentUsers = new Map<string, CachedUser>();
+  /**
+   * Checks under way, by token and by `loginId:passwordVersion`: concurrent requests of one user
+   * (a burst when the cached entry runs out) share one signature check and one lookup.
+   */
+  private readonly pendingTokens = new Map<string, Promise<AuthUser | undefined>>();
+  private readonly pendingUsers = new Map<string, Promise<AuthUser | undefined>>();
+  /** Counts password changes here: a check that began before one is not remembered. */
+  private forgotten = 0;
 
   constructor(
     private readonly db: Knex,
@@ -95,14 +114,20 @@ export class AuthService {
    * expiry is still checked against the clock, and a password change on this instance drops it.
    */
   async authenticate(token: string): Promise<AuthUser | undefined> {
-    const nowMs = performance.now();
     const hit = this.recentTokens.get(token);
-    if (hit && hit.until > nowMs && this.clock.now().getTime() < hit.expiresAt * 1000) return hit.user;
+    if (hit && hit.until > performance.now() && this.clock.now().getTime() < hit.expiresAt * 1000) return hit.user;
+    return shared(this.pendingTokens, token, () => this.checkToken(token));
+  }
+
+  private async checkToken(token: string): Promise<AuthUser | undefined> {
+    const generation = this.forgotten;
     const claims = await this.tokens.verify(token);
     if (!claims) return undefined;
     const found = await this.sessionUser(claims.loginId, claims.passwordVersion);
     const user = found && found.role === claims.role ? found : undefined;
-    if (user) remember(this.recentTokens, token, { user, until: nowMs + USER_CACHE_MS, expiresAt: claims.expiresAt });
+    if (user && generation === this.forgotten) {
+      remember(this.recentTokens, token, { user, until: performance.now() + USER_CACHE_MS, expiresAt: claims.expiresAt });
+    }
     return user;
   }
 
@@ -113,18 +138,23 @@ export class AuthService {
    */
   async sessionUser(loginId: string, passwordVersion: number): Promise<AuthUser | undefined> {
     const key = `${loginId}:${passwordVersion}`;
-    const nowMs = performance.now();
     const hit = this.recentUsers.get(key);
-    if (hit && hit.until > nowMs) return hit.user;
-    const found = await this.logins.findById(loginId);
-    if (!found || found.passwordVersion !== passwordVersion) return undefined;
-    const user = toUser(found);
-    remember(this.recentUsers, key, { user, until: nowMs + USER_CACHE_MS });
-    return user;
+    if (hit && hit.until > performance.now()) return hit.user;
+    return shared(this.pendingUsers, key, async () => {
+      const generation = this.forgotten;
+      const found = await this.logins.findById(loginId);
+      if (!found || found.passwordVersion !== passwordVersion) return undefined;
+      const user = toUser(found);
+      if (generation === this.forgotten) remember(this.recentUsers, key, { user, until: performance.now() + USER_CACHE_MS });
+      return user;
+    });
   }
 
   /** A login's password changed (here): its cached tokens and sessions end at once. */
   private forget(loginId: string): void {
+    this.forgotten += 1;
+    this.pendingTokens.clear();
+    this.pendingUsers.clear();
     for (const [key, entry] of this.recentTokens) if (entry.user.loginId === loginId) this.recentTokens.delete(key);
     for (const [key, entry] of this.recentUsers) if (entry.user.loginId === loginId) this.recentUsers.delete(key);
   }

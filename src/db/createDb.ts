@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import knexLib, { type Knex } from 'knex';
 import pg from 'pg';
@@ -10,6 +11,15 @@ import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
 
 export type DbKind = 'embedded' | 'server';
+
+/**
+ * The server mode's pool: twice the CPUs plus one (5 on a 2-core server). PostgreSQL runs at most
+ * one statement per core at a time, and here it shares the cores with this process: more
+ * connections only add backends switching on the same cores (and the memory of each), while a
+ * request waiting for a connection in the pool costs nothing. Transactions are short and the
+ * gateway is never called inside one, so a few connections keep the database busy.
+ */
+export const DEFAULT_POOL_MAX = 2 * os.availableParallelism() + 1;
 
 // knex prints connection errors with stacks to the console; they also reach the caller as
 // rejections, which the service reports in one line (main.ts) or logs with the request id.
@@ -31,7 +41,7 @@ export interface CreateDbOptions {
   loadDataDir?: Blob;
   /** Server mode: the schema every query runs in (tests use one schema per file). */
   schema?: string;
-  /** Server mode: pool size. */
+  /** Server mode: pool size (DEFAULT_POOL_MAX unless said). */
   poolMax?: number;
 }
 
@@ -118,7 +128,7 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
     const knex = knexLib({
       client: 'pg',
       connection: options.databaseUrl,
-      pool: { min: 0, max: options.poolMax ?? 10 },
+      pool: { min: 0, max: options.poolMax ?? DEFAULT_POOL_MAX },
       acquireConnectionTimeout: 10_000,
       log: quietKnexLog,
       ...(options.schema ? { searchPath: [options.schema] } : {}),

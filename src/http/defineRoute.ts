@@ -249,14 +249,16 @@ function routeMiddleware(route: RouteDefinition, options: MountOptions): Middlew
     });
   } else if (body && !('kind' in body)) chain.push(jsonBody(limit));
 
+  // Worked out once per route, not per request.
+  const success = Object.keys(route.responses).map(Number).filter((s) => s < 400).sort((a, b) => a - b)[0] ?? 200;
   chain.push(async (ctx) => {
     // Text with NUL or lone surrogates never reaches a schema (JSON bodies are checked as parsed).
     refuseUnsafeText(ctx.params, 'path parameter');
     refuseUnsafeText(ctx.query, 'query');
     const input: RouteInput<unknown, unknown, unknown, unknown, Access> = {
-      params: parseWith(route.params, { ...ctx.params }, 'path parameter') as never,
-      query: parseWith(route.query, { ...ctx.query }, 'query') as never,
-      headers: parseWith(route.headers, { ...ctx.headers }, 'header') as never,
+      params: route.params ? (parseWith(route.params, { ...ctx.params }, 'path parameter') as never) : undefined,
+      query: route.query ? (parseWith(route.query, { ...ctx.query }, 'query') as never) : undefined,
+      headers: route.headers ? (parseWith(route.headers, { ...ctx.headers }, 'header') as never) : undefined,
       body: undefined,
       files: [],
       user: ctx.state.user as never,
@@ -271,7 +273,6 @@ function routeMiddleware(route: RouteDefinition, options: MountOptions): Middlew
     try {
       const result = await route.handler(ctx, input);
       if (result !== undefined) {
-        const success = Object.keys(route.responses).map(Number).filter((s) => s < 400).sort((a, b) => a - b)[0] ?? 200;
         if (ctx.status === 404) ctx.status = success; // not set by the handler
         ctx.body = result;
       }

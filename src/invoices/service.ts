@@ -195,10 +195,13 @@ export class InvoicesService {
 
   /** One invoice of the customer with its figures; undefined when there is none (or it is another's). */
   async forCustomer(customerId: string, invoiceNumber: string): Promise<InvoiceView | undefined> {
-    const [invoice] = await new InvoiceStore(this.db).byNumbers(customerId, [invoiceNumber]);
+    // The invoice and its figures are read side by side (all keyed by number): one round trip.
+    const [[invoice], figures] = await Promise.all([
+      new InvoiceStore(this.db).byNumbers(customerId, [invoiceNumber]),
+      this.accountFigures(customerId, [invoiceNumber]),
+    ]);
     if (!invoice) return undefined;
-    const [view] = await this.withAccount(customerId, [invoice]);
-    return view;
+    return this.toView(invoice, figures);
   }
 
   /** Every invoice of the customer, newest first, without figures. */
@@ -213,32 +216,45 @@ export class InvoicesService {
 
   private async withAccount(customerId: string, invoices: Invoice[]): Promise<InvoiceView[]> {
     if (invoices.length === 0) return [];
-    const [paidByNumber, pending] = await Promise.all([
-      this.ledger.paidByInvoice(customerId),
+    const figures = await this.accountFigures(customerId, invoices.map((i) => i.invoiceNumber));
+    return invoices.map((invoice) => this.toView(invoice, figures));
+  }
+
+  /** What is paid on these invoices and which are in a pending payment, with today's date. */
+  private async accountFigures(customerId: string, invoiceNumbers: string[]): Promise<AccountFigures> {
+    const [paid, pending] = await Promise.all([
+      this.ledger.paidByInvoice(customerId, invoiceNumbers),
       this.pending ? this.pending.pendingByInvoice(customerId) : Promise.resolve(new Map<string, string>()),
     ]);
-    const today = this.ledger.today();
-    return invoices.map((invoice) => {
-      const amount = new Decimal(invoice.amount);
-      const figures = paidByNumber.get(invoice.invoiceNumber);
-      // A negative correction is a credit: nothing is paid towards it, nothing outstanding.
-      const paid = amount.isNegative() ? new Decimal(0) : new Decimal(figures?.paid ?? '0');
-      const outstanding = amount.isNegative() ? new Decimal(0) : amount.minus(paid);
-      let status: InvoiceStatus;
-      if (amount.isNegative()) status = 'credit';
-      else if (outstanding.isZero()) status = 'paid';
-      else if (invoice.dueDate < today) status = 'overdue';
-      else status = paid.gt(0) ? 'partially_paid' : 'unpaid';
-      return {
-        ...invoice,
-        paid: formatMoney(paid),
-        outstanding: formatMoney(outstanding),
-        status,
-        paymentDate: figures?.paymentDate ?? null,
-        pendingPaymentId: pending.get(invoice.invoiceNumber) ?? null,
-      };
-    });
+    return { paid, pending, today: this.ledger.today() };
   }
+
+  private toView(invoice: Invoice, { paid: paidByNumber, pending, today }: AccountFigures): InvoiceView {
+    const amount = new Decimal(invoice.amount);
+    const figures = paidByNumber.get(invoice.invoiceNumber);
+    // A negative correction is a credit: nothing is paid towards it, nothing outstanding.
+    const paid = amount.isNegative() ? new Decimal(0) : new Decimal(figures?.paid ?? '0');
+    const outstanding = amount.isNegative() ? new Decimal(0) : amount.minus(paid);
+    let status: InvoiceStatus;
+    if (amount.isNegative()) status = 'credit';
+    else if (outstanding.isZero()) status = 'paid';
+    else if (invoice.dueDate < today) status = 'overdue';
+    else status = paid.gt(0) ? 'partially_paid' : 'unpaid';
+    return {
+      ...invoice,
+      paid: formatMoney(paid),
+      outstanding: formatMoney(outstanding),
+      status,
+      paymentDate: figures?.paymentDate ?? null,
+      pendingPaymentId: pending.get(invoice.invoiceNumber) ?? null,
+    };
+  }
+}
+
+interface AccountFigures {
+  paid: Map<string, { paid: string; paymentDate: string | null }>;
+  pending: Map<string, string>;
+  today: string;
 }
 
 function sameOrConflict(existing: Invoice, contentHash: string, body: InvoiceBody): Invoice {

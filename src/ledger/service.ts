@@ -1,8 +1,8 @@
 import { Decimal } from 'decimal.js';
 import type { Knex } from 'knex';
-import { warsawToday, type Clock } from '../clock.js';
-import { formatMoney, ZERO } from '../money.js';
-import { LedgerStore, type ChargeRow, type CreditRow, type NewCredit } from './store.js';
+import { isCalendarDate, warsawToday, type Clock } from '../clock.js';
+import { formatMoney } from '../money.js';
+import { LedgerStore, type ChargeRow, type CreditRow, type LedgerItemRow, type NewCredit } from './store.js';
 
 export type SettlementKind = 'invoice' | 'correction' | 'payment' | 'prepayment' | 'overpayment';
 
@@ -133,122 +133,47 @@ export class LedgerService {
     }));
   }
 
-  /** What has been paid on each of the customer's invoices, and when the last payment came. */
-  async paidByInvoice(customerId: string): Promise<Map<string, { paid: string; paymentDate: string | null }>> {
-    const charges = await new LedgerStore(this.db).charges(customerId);
-    return new Map(
-      charges.map((c) => {
-        const paid = new Decimal(c.paid);
-        return [c.invoiceNumber, { paid: formatMoney(paid), paymentDate: paid.gt(0) ? c.lastPaidOn : null }];
-      }),
-    );
+  /**
+   * What has been paid on each of the customer's invoices (only those among `invoiceNumbers` when
+   * given), and when the last payment came.
+   */
+  async paidByInvoice(customerId: string, invoiceNumbers?: readonly string[]): Promise<Map<string, { paid: string; paymentDate: string | null }>> {
+    const rows = await new LedgerStore(this.db).paidByInvoice(customerId, invoiceNumbers);
+    return new Map(rows.map((r) => [r.invoiceNumber, { paid: r.paid, paymentDate: r.paymentDate }]));
   }
 
   async balance(customerId: string): Promise<Balance> {
-    const store = new LedgerStore(this.db);
-    const [charges, credits] = await Promise.all([store.charges(customerId), store.credits(customerId)]);
-    return computeBalance(charges, credits);
+    return new LedgerStore(this.db).totals(customerId);
   }
 
   /** The account ledger of SPEC 4.3 with its balance (always over the whole account). */
   async settlements(customerId: string, filter: SettlementFilter): Promise<{ items: SettlementItem[] } & Balance> {
-    const store = new LedgerStore(this.db);
-    const charges = await store.charges(customerId);
-    const credits = await store.credits(customerId);
-    const items: SettlementItem[] = [];
-    for (const c of charges) {
-      const amount = new Decimal(c.amount);
-      if (amount.isNegative()) {
-        // A negative correction: its value lives on as a credit (shown below as its remainder).
-        items.push({
-          documentNumber: c.invoiceNumber,
-          kind: 'correction',
-          issueDate: c.issueDate,
-          dueDate: c.dueDate,
-          amount: formatMoney(amount),
-          paid: '0.00',
-          outstanding: '0.00',
-          paymentDate: null,
-          currency: c.currency,
-        });
-        continue;
-      }
-      const paid = new Decimal(c.paid);
-      items.push({
-        documentNumber: c.invoiceNumber,
-        kind: c.kind,
-        issueDate: c.issueDate,
-        dueDate: c.dueDate,
-        amount: formatMoney(amount),
-        paid: formatMoney(paid),
-        outstanding: formatMoney(amount.minus(paid)),
-        paymentDate: paid.gt(0) ? c.lastPaidOn : null,
-        currency: c.currency,
-      });
-    }
-    for (const cr of credits) {
-      if (cr.kind === 'payment') {
-        items.push({
-          documentNumber: cr.documentNumber,
-          kind: 'payment',
-          issueDate: cr.receivedOn,
-          dueDate: null,
-          amount: formatMoney(cr.amount),
-          paid: formatMoney(cr.amount),
-          outstanding: '0.00',
-          paymentDate: cr.receivedOn,
-          currency: 'PLN',
-        });
-      }
-      const left = new Decimal(cr.amount).minus(cr.used);
-      if (left.gt(0)) {
-        items.push({
-          documentNumber: cr.documentNumber,
-          kind: cr.hasInvoiceTarget ? 'overpayment' : 'prepayment',
-          issueDate: cr.receivedOn,
-          dueDate: null,
-          amount: formatMoney(left),
-          paid: '0.00',
-          outstanding: formatMoney(left.negated()),
-          paymentDate: cr.kind === 'payment' ? cr.receivedOn : null,
-          currency: 'PLN',
-        });
-      }
-    }
-    const filtered = items
-      .filter((i) => !filter.kind || i.kind === filter.kind)
-      .filter((i) => !filter.from || i.issueDate >= filter.from)
-      .filter((i) => !filter.to || i.issueDate <= filter.to)
-      .filter((i) => {
-        if (!filter.status) return true;
-        const settled = new Decimal(i.outstanding).isZero();
-        return filter.status === 'paid' ? settled : !settled;
-      })
-      .sort(newestFirst);
-    return { items: filtered, ...computeBalance(charges, credits) };
+    const { items, ...totals } = await new LedgerStore(this.db).ledgerItems(customerId, filter);
+    return { items: items.map(withCurrency), ...totals };
   }
 
   /**
    * `GET /api/settlements`: the ledger a page at a time (`limit` items after `cursor`), with the
-   * balance of the whole account on every page.
+   * balance of the whole account on every page. Filtering, order and paging happen in the one query.
    */
   async settlementsPage(
     customerId: string,
     filter: SettlementFilter,
     page: { limit?: number | undefined; cursor?: string | undefined },
   ): Promise<{ items: SettlementItem[]; nextCursor: string | null } & Balance> {
-    const all = await this.settlements(customerId, filter);
     const limit = page.limit ?? 100;
-    let start = 0;
-    if (page.cursor !== undefined) {
-      const after = decodeItemKey(page.cursor);
-      start = after ? all.items.findIndex((i) => newestFirst(i, after) > 0) : -1;
-      if (start < 0) start = all.items.length;
+    const after = page.cursor !== undefined ? decodeItemKey(page.cursor) : undefined;
+    const store = new LedgerStore(this.db);
+    if (page.cursor !== undefined && !after) {
+      // Not a cursor of ours: an empty page (the balance is still the account's).
+      return { items: [], nextCursor: null, ...(await store.totals(customerId)) };
     }
-    const items = all.items.slice(start, start + limit);
-    const last = items[items.length - 1];
-    const nextCursor = last && start + limit < all.items.length ? encodeItemKey(last) : null;
-    return { ...all, items, nextCursor };
+    // One line more than the page tells whether another page follows.
+    const { items, ...totals } = await store.ledgerItems(customerId, { ...filter, after, limit: limit + 1 });
+    const pageItems = items.slice(0, limit).map(withCurrency);
+    const last = pageItems[pageItems.length - 1];
+    const nextCursor = last && items.length > limit ? encodeItemKey(last) : null;
+    return { items: pageItems, nextCursor, ...totals };
   }
 
   /** Today in Europe/Warsaw, by the injected clock: what "overdue" is measured against. */
@@ -259,11 +184,9 @@ export class LedgerService {
 
 type ItemKey = Pick<SettlementItem, 'issueDate' | 'documentNumber' | 'kind'>;
 
-/** Newest first (SPEC 4.3); one day's documents by number, a payment before its overpayment. */
-function newestFirst(a: ItemKey, b: ItemKey): number {
-  if (a.issueDate !== b.issueDate) return a.issueDate < b.issueDate ? 1 : -1;
-  if (a.documentNumber !== b.documentNumber) return a.documentNumber < b.documentNumber ? -1 : 1;
-  return a.kind === b.kind ? 0 : a.kind < b.kind ? -1 : 1;
+/** Ledger lines are all in złoty (SPEC 4.3). */
+function withCurrency(item: LedgerItemRow): SettlementItem {
+  return { ...item, currency: 'PLN' };
 }
 
 function encodeItemKey(i: ItemKey): string {
@@ -275,27 +198,13 @@ function decodeItemKey(cursor: string): ItemKey | undefined {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
     if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'string')) {
       const [issueDate, documentNumber, kind] = v as [string, string, SettlementKind];
-      return { issueDate, documentNumber, kind };
+      // The query compares the date as a date: anything else was not made here.
+      if (isCalendarDate(issueDate)) return { issueDate, documentNumber, kind };
     }
   } catch {
     // not a cursor of ours: an empty page
   }
   return undefined;
-}
-
-function computeBalance(charges: ChargeRow[], credits: CreditRow[]): Balance {
-  let outstanding = ZERO;
-  for (const c of charges) {
-    const amount = new Decimal(c.amount);
-    if (amount.gt(0)) outstanding = outstanding.plus(amount.minus(c.paid));
-  }
-  let credit = ZERO;
-  for (const cr of credits) credit = credit.plus(new Decimal(cr.amount).minus(cr.used));
-  return {
-    totalOutstanding: formatMoney(outstanding),
-    availableCredit: formatMoney(credit),
-    balance: formatMoney(outstanding.minus(credit)),
-  };
 }
 
 async function applyLocked(store: LedgerStore, customerId: string): Promise<{ invoiceNumber: string; amount: string }[]> {

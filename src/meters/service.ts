@@ -428,9 +428,9 @@ export class MeterService {
   /** One of the customer's meters; another customer's answers 404 like a missing one. */
   async meterOfCustomer(customerId: string, serial: string): Promise<MeterView> {
     const store = new MeterStore(this.db);
-    const meter = await this.ownMeter(store, customerId, serial);
-    const last = await store.lastReadings(customerId, [meter.id]);
-    return this.view(meter, last.get(meter.id) ?? null, this.today());
+    // The meter and its last reading side by side: one round trip (the reading is the customer's own).
+    const [meter, last] = await Promise.all([this.ownMeter(store, customerId, serial), store.lastReadingOfSerial(customerId, serial)]);
+    return this.view(meter, last, this.today());
   }
 
   /** The customer's readings of their meter (from their own period), newest first, paged. */

@@ -388,6 +388,15 @@ export class MeterStore {
     return out;
   }
 
+  /** The customer's last reading of the meter with this serial number (by serial: read beside the meter itself). */
+  async lastReadingOfSerial(customerId: string, serial: string): Promise<ReadingWithAverage | null> {
+    const { rows } = await this.db.raw<{ rows: (ReadingRow & { daily_average: Numeric | null })[] }>(
+      `SELECT * FROM (${AVERAGED_SQL_WHERE_SERIAL}) r WHERE customer_id = ? ORDER BY read_on DESC, id DESC LIMIT 1`,
+      [serial, customerId],
+    );
+    return rows[0] ? mapAveraged(rows[0]) : null;
+  }
+
   /** The customer's readings of a meter, newest first, with the daily average over the whole meter's history. */
   async readingsPage(input: {
     meterId: string;
@@ -473,10 +482,16 @@ export class MeterStore {
  * so the daily average of the first reading of a new holder still spans the real period.
  */
 function AVERAGED_SQL_WHERE_METERS(n: number): string {
-  const placeholders = Array.from({ length: n }, () => '?').join(', ');
+  return averagedSql(`IN (${Array.from({ length: n }, () => '?').join(', ')})`);
+}
+
+/** The same for the meter of one serial number (one `?`). */
+const AVERAGED_SQL_WHERE_SERIAL = averagedSql('= (SELECT id FROM meters WHERE serial_number = ?)');
+
+function averagedSql(meterIdCondition: string): string {
   return `SELECT r.*,
             CASE WHEN r.consumption IS NOT NULL AND r.read_on > r.prev_on
                  THEN round(r.consumption / (r.read_on - r.prev_on), 3) END AS daily_average
        FROM (SELECT mr.*, lag(mr.read_on) OVER (PARTITION BY mr.meter_id ORDER BY mr.read_on, mr.id) AS prev_on
-               FROM meter_readings mr WHERE mr.meter_id IN (${placeholders})) r`;
+               FROM meter_readings mr WHERE mr.meter_id ${meterIdCondition}) r`;
 }

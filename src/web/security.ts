@@ -38,7 +38,8 @@ export function pageSecurityHeaders(options: { https: boolean; gatewayOrigin?: s
 export function fallbackHtmlHeaders(): Middleware {
   return async (ctx, next) => {
     await next();
-    if (!ctx.response.is('html') || ctx.response.get('Content-Security-Policy')) return;
+    // The bare media type (koa strips the parameters): cheaper than type-is on every API answer.
+    if (ctx.response.type.trim().toLowerCase() !== 'text/html' || ctx.response.get('Content-Security-Policy')) return;
     const docs = ctx.path === '/docs' || ctx.path.startsWith('/docs/');
     const style = docs ? "'self' 'unsafe-inline'" : "'self'";
     ctx.set(

@@ -189,6 +189,68 @@ describe('customer portal', () => {
     expect(seen).toEqual(order);
   });
 
+  it('pages the lines of one day (a payment and its overpayment, a correction and its credit) with every filter', async () => {
+    const c = await createCustomer(svc);
+    const n = c.customerNumber;
+    const day = { issueDate: '2026-10-05', dueDate: '2026-10-20' };
+    await putInvoice(svc, `FV/A/${n}`, { ...c, ...day, amount: '40.00' });
+    await putInvoice(svc, `FV/B/${n}`, { ...c, ...day, amount: '30.00' });
+    // 100.00 pays both and leaves 30.00: a payment and an overpayment under one number and day.
+    await pay(c, `PAY/A/${n}`, '100.00', [`FV/A/${n}`], '2026-10-05');
+    // Nothing is owed any more: the correction's 10.00 and a payment without target stay as credit.
+    await putInvoice(svc, `KOR/A/${n}`, { ...c, ...day, kind: 'correction', amount: '-10.00' });
+    await pay(c, `PAY/B/${n}`, '5.00', [], '2026-10-05');
+    const totals = { totalOutstanding: '0.00', availableCredit: '45.00', balance: '-45.00' };
+    const key = (i: { kind: string; documentNumber: string }) => `${i.kind}:${i.documentNumber}`;
+
+    const whole = await svc.request('GET', '/api/settlements', { token: c.token });
+    expect(whole.body).toMatchObject({ ...totals, nextCursor: null });
+    expect(whole.body.items.map(key)).toEqual([
+      `invoice:FV/A/${n}`,
+      `invoice:FV/B/${n}`,
+      `correction:KOR/A/${n}`,
+      `prepayment:KOR/A/${n}`,
+      `overpayment:PAY/A/${n}`,
+      `payment:PAY/A/${n}`,
+      `payment:PAY/B/${n}`,
+      `prepayment:PAY/B/${n}`,
+    ]);
+    expect(whole.body.items.find((i: { kind: string }) => i.kind === 'overpayment')).toMatchObject({
+      amount: '30.00', paid: '0.00', outstanding: '-30.00', paymentDate: '2026-10-05', dueDate: null, currency: 'PLN',
+    });
+    expect(whole.body.items.find((i: { kind: string; documentNumber: string }) => key(i) === `prepayment:KOR/A/${n}`)).toMatchObject({
+      amount: '10.00', outstanding: '-10.00', paymentDate: null,
+    });
+
+    for (const query of ['', 'status=paid', 'status=unpaid', 'kind=payment', 'kind=prepayment&from=2026-10-05&to=2026-10-05', 'from=2026-10-06']) {
+      const all = await svc.request('GET', `/api/settlements?${query}`, { token: c.token });
+      expect(all.status, query).toBe(200);
+      for (const limit of [1, 3]) {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page = await svc.request('GET', `/api/settlements?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, { token: c.token });
+          expect(page.status, query).toBe(200);
+          expect(page.body, query).toMatchObject(totals);
+          expect(page.body.items.length, query).toBeLessThanOrEqual(limit);
+          seen.push(...page.body.items.map(key));
+          cursor = page.body.nextCursor;
+          pages += 1;
+        } while (cursor && pages < 20);
+        expect(seen, `${query} limit=${limit}`).toEqual(all.body.items.map(key));
+      }
+    }
+
+    // A cursor that is not one of ours (a date that is no date), or one past the end: an empty last page.
+    for (const key of [['not-a-date', 'X', 'invoice'], ['2000-01-01', '', 'invoice']]) {
+      const cursor = Buffer.from(JSON.stringify(key)).toString('base64url');
+      const page = await svc.request('GET', `/api/settlements?cursor=${cursor}`, { token: c.token });
+      expect(page.status).toBe(200);
+      expect(page.body).toEqual({ items: [], nextCursor: null, ...totals });
+    }
+  });
+
   it('refuses bad settlement filters with 400 naming the parameter', async () => {
     const c = await createCustomer(svc);
     for (const [query, field] of [
