@@ -187,7 +187,7 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     meters: (from, to) => metersModule.service.metersWithLegalisationEndingBetween(from, to),
   });
   // The invoice-issued notice is queued in the transaction that stores the invoice.
-  invoices.onIssued((trx, invoice) => noticesModule.service.invoiceIssued(trx, invoice));
+  invoices.onIssued((trx, issued) => noticesModule.service.invoicesIssued(trx, issued));
   const requestsModule = createRequestsModule({
     db: db.knex,
     clock,

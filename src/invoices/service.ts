@@ -3,7 +3,7 @@ import { Decimal } from 'decimal.js';
 import type { Knex } from 'knex';
 import type { Queryable } from '../db/createDb.js';
 import { isUniqueViolation } from '../db/errors.js';
-import type { CustomersService } from '../customers/index.js';
+import { unknownCustomer, unknownProperty, type CustomersService } from '../customers/index.js';
 import type { LedgerService } from '../ledger/index.js';
 import { formatMoney } from '../money.js';
 import { invoiceErrors } from './errors.js';
@@ -29,11 +29,12 @@ export interface InvoiceView extends Invoice {
 }
 
 /**
- * Called in the transaction that stores a NEW invoice or correction (never for a repeat of one
- * already stored), after the ledger has taken it. A listener that throws undoes the whole feed
+ * Called in the transaction that stores NEW invoices or corrections (never for a repeat of one
+ * already stored), after the ledger has taken them: one for a single feed request, a batch in
+ * line order for a bulk upload. A listener that throws undoes the whole feed
  * request: it records its own work (e.g. a notice to send) in `trx` and calls nothing outside.
  */
-export type InvoiceIssuedListener = (trx: Knex.Transaction, invoice: Invoice) => Promise<void>;
+export type InvoiceIssuedListener = (trx: Knex.Transaction, invoices: Invoice[]) => Promise<void>;
 
 /** Which invoices of a customer are in a pending payment order (the payments module answers). */
 export interface PendingPaymentsSource {
@@ -84,6 +85,11 @@ function content(i: {
 
 const storedContent = (i: Invoice) => content({ ...i, propertyId: i.propertyNumber });
 
+/** The document's content hash: the same content hashes the same whatever the key order. */
+export function hashContent(body: InvoiceBody): string {
+  return createHash('sha256').update(canonical(content(body))).digest('hex');
+}
+
 function encodeCursor(c: InvoiceCursor): string {
   return Buffer.from(`${c.issueDate}|${c.id}`).toString('base64url');
 }
@@ -122,32 +128,15 @@ export class InvoicesService {
    * different content under an existing number is refused: an issued document never changes.
    */
   async issueInvoice(invoiceNumber: string, body: InvoiceBody): Promise<{ created: boolean; invoice: Invoice }> {
-    const contentHash = createHash('sha256').update(canonical(content(body))).digest('hex');
+    const contentHash = hashContent(body);
     return this.db.transaction(async (trx) => {
       const store = new InvoiceStore(trx);
-      // The customer's row lock orders every change of the customer's account (ledger included).
-      const customer = await this.customers.requireCustomer(trx, body.customerNumber, { forUpdate: true });
-      const existing = await store.byNumber(invoiceNumber);
-      if (existing) return { created: false, invoice: sameOrConflict(existing, contentHash, body) };
-      const property = await this.customers.requireProperty(trx, customer, body.propertyId);
-      let correctedInvoiceId: string | null = null;
-      if (body.correctedInvoiceNumber !== undefined) {
-        const [corrected] = await store.byNumbers(customer.id, [body.correctedInvoiceNumber]);
-        if (!corrected) {
-          throw invoiceErrors.create(
-            'unknown_invoice',
-            `Customer ${customer.customerNumber} has no invoice ${body.correctedInvoiceNumber} to correct; send it first.`,
-            { field: 'correctedInvoiceNumber' },
-          );
-        }
-        correctedInvoiceId = corrected.id;
-      }
-      let id: string | undefined;
+      let found;
       try {
-        id = await store.insert({
+        found = await store.lockAndInsert({
           invoiceNumber,
-          customerId: customer.id,
-          propertyId: property.id,
+          customerNumber: body.customerNumber,
+          propertyNumber: body.propertyId,
           kind: body.kind,
           issueDate: body.issueDate,
           dueDate: body.dueDate,
@@ -156,27 +145,34 @@ export class InvoicesService {
           issuedBy: body.issuedBy,
           lines: body.lines,
           ksefNumber: body.ksefNumber ?? null,
-          correctedInvoiceId,
+          correctedInvoiceNumber: body.correctedInvoiceNumber ?? null,
           contentHash,
         });
       } catch (err) {
-        if (isUniqueViolation(err, 'invoices_ksef_number_unique')) {
-          throw invoiceErrors.create('ksef_number_taken', `Another invoice already carries KSeF number ${body.ksefNumber}.`, {
-            field: 'ksefNumber',
-          });
-        }
+        if (isUniqueViolation(err, 'invoices_ksef_number_unique')) throw ksefTaken(body.ksefNumber ?? '');
         throw err;
       }
-      if (!id) {
-        // Inserted meanwhile (under another customer's lock): compare with what won.
-        const winner = await store.byNumber(invoiceNumber);
-        if (!winner) throw new Error(`invoice ${invoiceNumber} vanished`);
-        return { created: false, invoice: sameOrConflict(winner, contentHash, body) };
+      if (found.customerId === null) throw unknownCustomer(body.customerNumber);
+      if (found.existingId !== null) {
+        // The same content again: the answer is what was sent (it hashes the same as what is stored).
+        if (found.existingHash === contentHash) return {
+            created: false,
+            invoice: documentOf({ id: found.existingId, customerId: found.customerId, propertyId: found.propertyId ?? '' }, invoiceNumber, body, contentHash),
+          };
+        throw immutable(await existingInvoice(store, invoiceNumber), body);
       }
-      await this.ledger.invoiceIssued(trx, { id, customerId: customer.id, invoiceNumber, amount: body.amount, issueDate: body.issueDate });
-      const invoice = await store.byNumber(invoiceNumber);
-      if (!invoice) throw new Error(`invoice ${invoiceNumber} not readable after insert`);
-      for (const listener of this.issuedListeners) await listener(trx, invoice);
+      if (found.propertyId === null) throw unknownProperty(body.customerNumber, body.propertyId);
+      if (body.correctedInvoiceNumber !== undefined && found.correctedInvoiceId === null) throw unknownCorrected(body.customerNumber, body.correctedInvoiceNumber);
+      if (found.id === null) {
+        // Inserted meanwhile (by a request that held the lock, or under another customer's lock):
+        // compare with what won.
+        const winner = await existingInvoice(store, invoiceNumber);
+        if (winner.contentHash === contentHash) return { created: false, invoice: winner };
+        throw immutable(winner, body);
+      }
+      const invoice = documentOf({ id: found.id, customerId: found.customerId, propertyId: found.propertyId }, invoiceNumber, body, contentHash);
+      await this.ledger.invoiceIssued(trx, { id: invoice.id, customerId: invoice.customerId, invoiceNumber, amount: body.amount, issueDate: body.issueDate });
+      for (const listener of this.issuedListeners) await listener(trx, [invoice]);
       return { created: true, invoice };
     });
   }
@@ -241,14 +237,51 @@ export class InvoicesService {
   }
 }
 
-function sameOrConflict(existing: Invoice, contentHash: string, body: InvoiceBody): Invoice {
-  if (existing.contentHash === contentHash) return existing;
+/** The 409 for a number already issued with other content, naming the fields that differ. */
+function immutable(existing: Invoice, body: InvoiceBody) {
   const before = storedContent(existing);
   const after = content(body);
   const changed = (Object.keys(after) as (keyof typeof after)[]).filter((k) => canonical(before[k]) !== canonical(after[k]));
-  throw invoiceErrors.create(
+  return invoiceErrors.create(
     'document_immutable',
     `Invoice ${existing.invoiceNumber} was already issued with different content (${changed.join(', ') || 'content'}); issue a correction instead.`,
     { changedFields: changed },
   );
+}
+
+async function existingInvoice(store: InvoiceStore, invoiceNumber: string): Promise<Invoice> {
+  const invoice = await store.byNumber(invoiceNumber);
+  if (!invoice) throw new Error(`invoice ${invoiceNumber} vanished`);
+  return invoice;
+}
+
+/** The document as stored, built from what was written (no read-back). */
+function documentOf(ids: { id: string; customerId: string; propertyId: string }, invoiceNumber: string, body: InvoiceBody, contentHash: string): Invoice {
+  return {
+    ...ids,
+    invoiceNumber,
+    customerNumber: body.customerNumber,
+    propertyNumber: body.propertyId,
+    kind: body.kind,
+    issueDate: body.issueDate,
+    dueDate: body.dueDate,
+    amount: body.amount,
+    currency: body.currency,
+    issuedBy: body.issuedBy,
+    lines: body.lines,
+    ksefNumber: body.ksefNumber ?? null,
+    correctedInvoiceNumber: body.correctedInvoiceNumber ?? null,
+    contentHash,
+  };
+}
+
+// The invoices module's refusals of the feed (single and bulk alike): one wording each.
+function unknownCorrected(customerNumber: string, correctedNumber: string) {
+  return invoiceErrors.create('unknown_invoice', `Customer ${customerNumber} has no invoice ${correctedNumber} to correct; send it first.`, {
+    field: 'correctedInvoiceNumber',
+  });
+}
+
+function ksefTaken(ksefNumber: string) {
+  return invoiceErrors.create('ksef_number_taken', `Another invoice already carries KSeF number ${ksefNumber}.`, { field: 'ksefNumber' });
 }
