@@ -264,7 +264,7 @@ export class SubscriptionStore {
   /** Confirmed channels of a customer that want this kind of notice. */
   /** The confirmed recipients of these customers who want the notice, by customer (channels in order). */
   async recipientsOf(customerIds: string[], want: 'invoice_issued' | 'reminders'): Promise<Map<string, Array<{ channel: Channel; address: string }>>> {
-    const rows: { customer_id: string | number; channel: Channel; address: string }[] = await this.db('notice_subscriptions')
+    const rows = await this.db<{ customer_id: string | number; channel: Channel; address: string }>('notice_subscriptions')
       .whereRaw('customer_id = ANY(?::bigint[])', [customerIds])
       .where({ [want]: true })
       .whereNotNull('confirmed_at')
