@@ -100,7 +100,7 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     },
   });
   const customers = customersModule.service;
-  const invoicesModule = createInvoicesModule({ db: db.knex, customers, ledger, seller: config.merchant });
+  const invoicesModule = createInvoicesModule({ db: db.knex, dbKind: db.kind, customers, ledger, seller: config.merchant });
   const invoices = invoicesModule.service;
   const authModule = createAuthModule({
     db: db.knex,

@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type { Knex } from 'knex';
-import type { Queryable } from '../db/createDb.js';
-import { isUniqueViolation } from '../db/errors.js';
-import { unknownCustomer, unknownProperty, type CustomersService } from '../customers/index.js';
+import type { DbKind, Queryable } from '../db/createDb.js';
+import type { CustomersService } from '../customers/index.js';
 import type { LedgerService } from '../ledger/index.js';
 import { formatMoney } from '../money.js';
-import { invoiceErrors } from './errors.js';
+import { issueBulk, type BulkLine, type BulkResult } from './bulkService.js';
+import { hashContent } from './documents.js';
+import { issueOne } from './issue.js';
 import type { InvoiceBody } from './schema.js';
 import { InvoiceStore, type Invoice, type InvoiceCursor } from './store.js';
 
@@ -41,55 +41,6 @@ export interface PendingPaymentsSource {
   pendingByInvoice(customerId: string): Promise<Map<string, string>>;
 }
 
-/** Canonical JSON (sorted keys) so the same document hashes the same whatever the key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** The fields that make a document: the same content again is the same document. */
-function content(i: {
-  customerNumber: string;
-  propertyId: string;
-  kind: string;
-  issueDate: string;
-  dueDate: string;
-  amount: string;
-  currency: string;
-  issuedBy: string;
-  lines: unknown;
-  ksefNumber?: string | null | undefined;
-  correctedInvoiceNumber?: string | null | undefined;
-}) {
-  return {
-    customerNumber: i.customerNumber,
-    propertyId: i.propertyId,
-    kind: i.kind,
-    issueDate: i.issueDate,
-    dueDate: i.dueDate,
-    amount: i.amount,
-    currency: i.currency,
-    issuedBy: i.issuedBy,
-    lines: i.lines,
-    // Absent and null hash alike, so documents stored before these fields keep their hash.
-    ksefNumber: i.ksefNumber ?? undefined,
-    correctedInvoiceNumber: i.correctedInvoiceNumber ?? undefined,
-  };
-}
-
-const storedContent = (i: Invoice) => content({ ...i, propertyId: i.propertyNumber });
-
-/** The document's content hash: the same content hashes the same whatever the key order. */
-export function hashContent(body: InvoiceBody): string {
-  return createHash('sha256').update(canonical(content(body))).digest('hex');
-}
-
 function encodeCursor(c: InvoiceCursor): string {
   return Buffer.from(`${c.issueDate}|${c.id}`).toString('base64url');
 }
@@ -111,7 +62,16 @@ export class InvoicesService {
     private readonly db: Knex,
     private readonly customers: CustomersService,
     private readonly ledger: LedgerService,
+    private readonly dbKind: DbKind = 'server',
   ) {}
+
+  /**
+   * `POST /api/billing/invoices:bulk`: every line issued with the single feed's rules, in one
+   * transaction (staged, then merged in SQL); the answers come after the commit, one per line.
+   */
+  async issueBulk(lines: AsyncIterable<BulkLine>): Promise<BulkResult> {
+    return issueBulk({ db: this.db, kind: this.dbKind, ledger: this.ledger, listeners: this.issuedListeners }, lines);
+  }
 
   /** Registers work to do in the same transaction whenever a new invoice or correction is stored. */
   onIssued(listener: InvoiceIssuedListener): void {
@@ -130,50 +90,9 @@ export class InvoicesService {
   async issueInvoice(invoiceNumber: string, body: InvoiceBody): Promise<{ created: boolean; invoice: Invoice }> {
     const contentHash = hashContent(body);
     return this.db.transaction(async (trx) => {
-      const store = new InvoiceStore(trx);
-      let found;
-      try {
-        found = await store.lockAndInsert({
-          invoiceNumber,
-          customerNumber: body.customerNumber,
-          propertyNumber: body.propertyId,
-          kind: body.kind,
-          issueDate: body.issueDate,
-          dueDate: body.dueDate,
-          amount: body.amount,
-          currency: body.currency,
-          issuedBy: body.issuedBy,
-          lines: body.lines,
-          ksefNumber: body.ksefNumber ?? null,
-          correctedInvoiceNumber: body.correctedInvoiceNumber ?? null,
-          contentHash,
-        });
-      } catch (err) {
-        if (isUniqueViolation(err, 'invoices_ksef_number_unique')) throw ksefTaken(body.ksefNumber ?? '');
-        throw err;
-      }
-      if (found.customerId === null) throw unknownCustomer(body.customerNumber);
-      if (found.existingId !== null) {
-        // The same content again: the answer is what was sent (it hashes the same as what is stored).
-        if (found.existingHash === contentHash) return {
-            created: false,
-            invoice: documentOf({ id: found.existingId, customerId: found.customerId, propertyId: found.propertyId ?? '' }, invoiceNumber, body, contentHash),
-          };
-        throw immutable(await existingInvoice(store, invoiceNumber), body);
-      }
-      if (found.propertyId === null) throw unknownProperty(body.customerNumber, body.propertyId);
-      if (body.correctedInvoiceNumber !== undefined && found.correctedInvoiceId === null) throw unknownCorrected(body.customerNumber, body.correctedInvoiceNumber);
-      if (found.id === null) {
-        // Inserted meanwhile (by a request that held the lock, or under another customer's lock):
-        // compare with what won.
-        const winner = await existingInvoice(store, invoiceNumber);
-        if (winner.contentHash === contentHash) return { created: false, invoice: winner };
-        throw immutable(winner, body);
-      }
-      const invoice = documentOf({ id: found.id, customerId: found.customerId, propertyId: found.propertyId }, invoiceNumber, body, contentHash);
-      await this.ledger.invoiceIssued(trx, { id: invoice.id, customerId: invoice.customerId, invoiceNumber, amount: body.amount, issueDate: body.issueDate });
-      for (const listener of this.issuedListeners) await listener(trx, [invoice]);
-      return { created: true, invoice };
+      const issued = await issueOne(trx, this.ledger, invoiceNumber, body, contentHash);
+      if (issued.created) for (const listener of this.issuedListeners) await listener(trx, [issued.invoice]);
+      return issued;
     });
   }
 
@@ -235,53 +154,4 @@ export class InvoicesService {
       };
     });
   }
-}
-
-/** The 409 for a number already issued with other content, naming the fields that differ. */
-function immutable(existing: Invoice, body: InvoiceBody) {
-  const before = storedContent(existing);
-  const after = content(body);
-  const changed = (Object.keys(after) as (keyof typeof after)[]).filter((k) => canonical(before[k]) !== canonical(after[k]));
-  return invoiceErrors.create(
-    'document_immutable',
-    `Invoice ${existing.invoiceNumber} was already issued with different content (${changed.join(', ') || 'content'}); issue a correction instead.`,
-    { changedFields: changed },
-  );
-}
-
-async function existingInvoice(store: InvoiceStore, invoiceNumber: string): Promise<Invoice> {
-  const invoice = await store.byNumber(invoiceNumber);
-  if (!invoice) throw new Error(`invoice ${invoiceNumber} vanished`);
-  return invoice;
-}
-
-/** The document as stored, built from what was written (no read-back). */
-function documentOf(ids: { id: string; customerId: string; propertyId: string }, invoiceNumber: string, body: InvoiceBody, contentHash: string): Invoice {
-  return {
-    ...ids,
-    invoiceNumber,
-    customerNumber: body.customerNumber,
-    propertyNumber: body.propertyId,
-    kind: body.kind,
-    issueDate: body.issueDate,
-    dueDate: body.dueDate,
-    amount: body.amount,
-    currency: body.currency,
-    issuedBy: body.issuedBy,
-    lines: body.lines,
-    ksefNumber: body.ksefNumber ?? null,
-    correctedInvoiceNumber: body.correctedInvoiceNumber ?? null,
-    contentHash,
-  };
-}
-
-// The invoices module's refusals of the feed (single and bulk alike): one wording each.
-function unknownCorrected(customerNumber: string, correctedNumber: string) {
-  return invoiceErrors.create('unknown_invoice', `Customer ${customerNumber} has no invoice ${correctedNumber} to correct; send it first.`, {
-    field: 'correctedInvoiceNumber',
-  });
-}
-
-function ksefTaken(ksefNumber: string) {
-  return invoiceErrors.create('ksef_number_taken', `Another invoice already carries KSeF number ${ksefNumber}.`, { field: 'ksefNumber' });
 }

@@ -227,6 +227,13 @@ export class InvoiceStore {
     return ((await q) as InvoiceRow[]).map(mapRow);
   }
 
+  /** The invoices among `numbers`, whoever's they are (a bulk upload words its refusals from them). */
+  async byNumbersOfAnyCustomer(numbers: string[]): Promise<Invoice[]> {
+    if (numbers.length === 0) return [];
+    const rows = (await this.select().whereIn('i.invoice_number', numbers)) as InvoiceRow[];
+    return rows.map(mapRow);
+  }
+
   async byNumbers(customerId: string, numbers: string[]): Promise<Invoice[]> {
     if (numbers.length === 0) return [];
     const rows = (await this.select().where('i.customer_id', customerId).whereIn('i.invoice_number', numbers)) as InvoiceRow[];

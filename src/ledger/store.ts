@@ -181,6 +181,17 @@ export class LedgerStore {
     return row ? { id: String(row.id), customerId: String(row.customer_id), amount: String(row.amount) } : undefined;
   }
 
+  /** The customers among `customerIds` with money not yet allocated. */
+  async customersWithAvailableCredit(customerIds: string[]): Promise<string[]> {
+    const { rows } = await this.db.raw<{ rows: { customer_id: string | number }[] }>(
+      `SELECT DISTINCT c.customer_id FROM ledger_credits c
+         LEFT JOIN LATERAL (SELECT sum(la.amount) AS used FROM ledger_allocations la WHERE la.credit_id = c.id) a ON true
+        WHERE c.customer_id = ANY(?::bigint[]) AND c.amount > coalesce(a.used, 0)`,
+      [customerIds],
+    );
+    return rows.map((r) => String(r.customer_id));
+  }
+
   async insertAllocation(creditId: string, invoiceId: string, amount: string): Promise<void> {
     await this.db('ledger_allocations').insert({ credit_id: creditId, invoice_id: invoiceId, amount });
   }
