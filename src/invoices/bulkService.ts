@@ -117,8 +117,7 @@ async function merge(trx: Knex.Transaction, store: BulkStore, ledger: LedgerServ
   }
   await store.markSequential([...sequential]);
   for (let round = 1; round <= rounds; round++) {
-    await store.decideRound(round);
-    await store.insertRound(round);
+    await store.mergeRound(round);
     await store.settleRound(round);
   }
   // Customers whose ledger allocates as each document comes: their lines exactly as one by one.

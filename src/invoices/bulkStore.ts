@@ -232,64 +232,52 @@ export class BulkStore {
   }
 
   /**
-   * Decides the lines of a round that need no insert, in the single feed's order of checks:
-   * customer, number already issued (same content: unchanged; other: refused), property,
-   * corrected invoice, KSeF number (taken, or by an earlier line of the round).
+   * Merges a round of the lines merged as a set, in one statement: each line checked in the
+   * single feed's order (customer, number already issued: same content unchanged, other refused;
+   * property, corrected invoice, KSeF number taken or on an earlier line of the round), the rest
+   * inserted in line order, and every line's outcome noted. A line whose insert meets a number or
+   * KSeF number stored meanwhile is left for `settleRound`.
    */
-  async decideRound(round: number): Promise<void> {
+  async mergeRound(round: number): Promise<void> {
     await this.trx.raw(
-      `UPDATE ${STAGE} s SET existing_id = i.id, existing_hash = i.content_hash FROM invoices i
-        WHERE s.round = ? AND s.status IS NULL AND NOT s.sequential AND i.invoice_number = s.invoice_number`,
-      [round],
-    );
-    await this.trx.raw(
-      `UPDATE ${STAGE} s SET property_id = p.id FROM properties p
-        WHERE s.round = ? AND s.status IS NULL AND NOT s.sequential AND s.existing_id IS NULL AND p.property_number = s.property_number AND p.customer_id = s.customer_id`,
-      [round],
-    );
-    await this.trx.raw(
-      `UPDATE ${STAGE} s SET corrected_id = i.id FROM invoices i
-        WHERE s.round = ? AND s.status IS NULL AND NOT s.sequential AND s.corrected_number IS NOT NULL AND i.invoice_number = s.corrected_number
-          AND i.customer_id = s.customer_id`,
-      [round],
-    );
-    await this.trx.raw(
-      `UPDATE ${STAGE} SET
-         refused_code = CASE
-           WHEN customer_id IS NULL THEN 'unknown_customer'
-           WHEN existing_id IS NOT NULL THEN CASE WHEN existing_hash = content_hash THEN NULL ELSE 'document_immutable' END
-           WHEN property_id IS NULL THEN 'unknown_property'
-           ELSE 'unknown_invoice' END,
-         status = CASE WHEN customer_id IS NOT NULL AND existing_id IS NOT NULL AND existing_hash = content_hash THEN 'unchanged' ELSE 'refused' END
-       WHERE round = ? AND status IS NULL AND NOT sequential
-         AND (customer_id IS NULL OR existing_id IS NOT NULL OR property_id IS NULL OR (corrected_number IS NOT NULL AND corrected_id IS NULL))`,
-      [round],
-    );
-    await this.trx.raw(
-      `UPDATE ${STAGE} s SET status = 'refused', refused_code = 'ksef_number_taken'
-        WHERE s.round = ? AND s.status IS NULL AND NOT s.sequential AND s.ksef_number IS NOT NULL
-          AND (EXISTS (SELECT 1 FROM invoices i WHERE i.ksef_number = s.ksef_number)
-               OR EXISTS (SELECT 1 FROM ${STAGE} t WHERE t.round = s.round AND t.status IS NULL AND t.ksef_number = s.ksef_number AND t.line < s.line))`,
-      [round],
-    );
-  }
-
-  /** Inserts the round's remaining lines of customers merged as a set, in line order. */
-  async insertRound(round: number): Promise<number> {
-    const res = await this.trx.raw<{ rowCount: number }>(
-      `WITH ins AS (
+      `WITH d AS (
+         SELECT s.*, e.id AS e_id, e.content_hash AS e_hash, p.id AS p_id, k.id AS k_id,
+                CASE
+                  WHEN s.customer_id IS NULL THEN 'unknown_customer'
+                  WHEN e.id IS NOT NULL THEN CASE WHEN e.content_hash = s.content_hash THEN NULL ELSE 'document_immutable' END
+                  WHEN p.id IS NULL THEN 'unknown_property'
+                  WHEN s.corrected_number IS NOT NULL AND k.id IS NULL THEN 'unknown_invoice'
+                  WHEN s.ksef_number IS NOT NULL AND EXISTS (SELECT 1 FROM invoices x WHERE x.ksef_number = s.ksef_number) THEN 'ksef_number_taken'
+                END AS code
+           FROM ${STAGE} s
+           LEFT JOIN invoices e ON e.invoice_number = s.invoice_number
+           LEFT JOIN properties p ON p.property_number = s.property_number AND p.customer_id = s.customer_id
+           LEFT JOIN invoices k ON k.invoice_number = s.corrected_number AND k.customer_id = s.customer_id
+          WHERE s.round = ? AND s.status IS NULL AND NOT s.sequential),
+       dup AS (
+         SELECT line FROM (
+           SELECT line, row_number() OVER (PARTITION BY ksef_number ORDER BY line) AS n
+             FROM d WHERE code IS NULL AND e_id IS NULL AND ksef_number IS NOT NULL) x
+          WHERE n > 1),
+       ins AS (
          INSERT INTO invoices (invoice_number, customer_id, property_id, kind, issue_date, due_date, amount, currency, issued_by, lines,
                                ksef_number, corrected_invoice_id, content_hash)
-         SELECT invoice_number, customer_id, property_id, kind, issue_date, due_date, amount, 'PLN', issued_by, lines,
-                ksef_number, corrected_id, content_hash
-           FROM ${STAGE} WHERE round = ? AND status IS NULL AND NOT sequential ORDER BY line
+         SELECT invoice_number, customer_id, p_id, kind, issue_date, due_date, amount, 'PLN', issued_by, lines, ksef_number, k_id, content_hash
+           FROM d WHERE code IS NULL AND e_id IS NULL AND line NOT IN (SELECT line FROM dup) ORDER BY line
          ON CONFLICT DO NOTHING
          RETURNING id, invoice_number)
-       UPDATE ${STAGE} s SET invoice_id = ins.id, status = 'accepted' FROM ins
-        WHERE s.round = ? AND s.status IS NULL AND s.invoice_number = ins.invoice_number`,
-      [round, round],
+       UPDATE ${STAGE} s
+          SET existing_id = d.e_id, existing_hash = d.e_hash, property_id = d.p_id, corrected_id = d.k_id, invoice_id = ins.id,
+              refused_code = CASE WHEN dup.line IS NOT NULL THEN 'ksef_number_taken' ELSE d.code END,
+              status = CASE
+                WHEN ins.id IS NOT NULL THEN 'accepted'
+                WHEN d.code IS NOT NULL OR dup.line IS NOT NULL THEN 'refused'
+                WHEN d.e_id IS NOT NULL THEN 'unchanged'
+              END
+         FROM d LEFT JOIN ins ON ins.invoice_number = d.invoice_number LEFT JOIN dup ON dup.line = d.line
+        WHERE s.line = d.line`,
+      [round],
     );
-    return res.rowCount;
   }
 
   /** Lines of customers merged one by one, after `afterLine`, in line order, with their content. */

@@ -46,6 +46,11 @@ function invoice(invoiceNumber: string, customerNumber: string, overrides: Recor
   };
 }
 
+/** A KSeF number of this test's own (unique per customer number). */
+function ksefOf(c: string): string {
+  return `5492345678-20261101-${c.replace(/\D/g, '').padStart(12, '0').slice(-12)}-7C`;
+}
+
 async function customerId(customerNumber: string): Promise<string> {
   const row = await svc.db.knex('customers').where({ customer_number: customerNumber }).first('id');
   return String(row.id);
@@ -63,13 +68,14 @@ describe('POST /api/billing/invoices:bulk', () => {
     expect(json.body.error.code).toBe('unsupported_media_type');
   });
 
+  // (No credit on this account and no negative correction: its lines are merged as a set.)
   it('answers each line in order: accepted, unchanged, refused with the single feed\'s code and message', async () => {
     const c = uniqueNumber('BK');
     await putCustomer(svc, c);
     const other = uniqueNumber('BK');
     await putCustomer(svc, other);
     const n = (s: string) => `FV/${c}/${s}`;
-    const ksef = `5492345678-20261101-${c.replace(/\D/g, '').padStart(12, '0').slice(-12)}-7C`;
+    const ksef = ksefOf(c);
     const res = await bulk([
       invoice(n('1'), c, { lines: [{ description: 'Woda\tzimna', quantity: '12.500', unit: 'm3', unitPrice: '8.00', amount: '100.00' }] }), // 1 accepted
       invoice(n('1'), c, { lines: [{ description: 'Woda\tzimna', quantity: '12.500', unit: 'm3', unitPrice: '8.00', amount: '100.00' }] }), // 2 unchanged
@@ -79,7 +85,7 @@ describe('POST /api/billing/invoices:bulk', () => {
       invoice(n('2'), 'NO-SUCH-CUSTOMER'), // 6 unknown customer
       invoice(n('3'), c, { propertyId: `P-${other}` }), // 7 another customer's property
       invoice(n('4'), c, { amount: 100 }), // 8 validation
-      invoice(n('5'), c, { kind: 'correction', amount: '-20.00', correctedInvoiceNumber: n('1') }), // 9 accepted (corrects line 1)
+      invoice(n('5'), c, { kind: 'correction', amount: '20.00', correctedInvoiceNumber: n('1') }), // 9 accepted (corrects line 1)
       invoice(n('6'), c, { kind: 'correction', amount: '-5.00', correctedInvoiceNumber: n('99') }), // 10 unknown invoice
       invoice(n('7'), c, { ksefNumber: ksef }), // 11 accepted
       invoice(n('8'), c, { ksefNumber: ksef }), // 12 KSeF taken
@@ -141,7 +147,7 @@ describe('POST /api/billing/invoices:bulk', () => {
     expect(single1.status).toBe(200);
 
     // The whole file again: nothing new.
-    const again = await bulk([invoice(n('1'), c, { lines: [{ description: 'Woda\tzimna', quantity: '12.500', unit: 'm3', unitPrice: '8.00', amount: '100.00' }] }), invoice(n('5'), c, { kind: 'correction', amount: '-20.00', correctedInvoiceNumber: n('1') })]);
+    const again = await bulk([invoice(n('1'), c, { lines: [{ description: 'Woda\tzimna', quantity: '12.500', unit: 'm3', unitPrice: '8.00', amount: '100.00' }] }), invoice(n('5'), c, { kind: 'correction', amount: '20.00', correctedInvoiceNumber: n('1') })]);
     expect(answersOf(again.text).map((a) => a.status)).toEqual(['unchanged', 'unchanged']);
   });
 
@@ -163,6 +169,9 @@ describe('POST /api/billing/invoices:bulk', () => {
       invoice(`FV/${c}/C`, c, { dueDate: '2026-11-05', amount: '40.00', issuedBy: 'reader' }),
       invoice(`FV/${c}/B`, c, { dueDate: '2026-11-10', amount: '80.00' }),
       invoice(`FV/${c}/K2`, c, { kind: 'correction', amount: '-15.00', correctedInvoiceNumber: `FV/${c}/ZZ` }),
+      invoice(`FV/${c}/D`, c, { ksefNumber: ksefOf(c) }),
+      invoice(`FV/${c}/E`, c, { ksefNumber: ksefOf(c) }),
+      invoice(`FV/${c}/F`, c, { dueDate: '2026-11-01', amount: '10.00' }),
     ];
     const one = await setUp();
     const statusesOne: string[] = [];
