@@ -125,6 +125,8 @@ export class BulkStore {
   constructor(private readonly trx: Knex.Transaction) {}
 
   async createStage(): Promise<void> {
+    // The merge sorts a round's lines (with their content) by line: in memory, not on disk.
+    await this.trx.raw(`SET LOCAL work_mem = '64MB'`);
     await this.trx.raw(
       `CREATE TEMP TABLE ${STAGE} (
          line integer NOT NULL, invoice_number text, customer_number text, property_number text, kind text,
