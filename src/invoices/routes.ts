@@ -36,12 +36,21 @@ async function* bulkLines(body: AsyncIterable<Buffer>): AsyncGenerator<BulkLine>
     tooManyLines: () => invoiceErrors.create('too_many_lines', `A bulk upload holds at most ${BULK_MAX_LINES.toLocaleString('en-US')} lines; nothing was stored. Split it.`),
     tooLarge,
   });
-  for await (const l of lines) {
-    if ('tooLong' in l) {
-      yield { line: l.line, invoiceNumber: null, refused: refusal(invoiceErrors.create('line_too_long', `Line ${l.line} is longer than 1 MiB.`)) };
-    } else if (l.text.trim() !== '') {
-      yield bulkLine(l.line, l.text);
+  try {
+    for await (const l of lines) {
+      if ('tooLong' in l) {
+        yield { line: l.line, invoiceNumber: null, refused: refusal(invoiceErrors.create('line_too_long', `Line ${l.line} is longer than 1 MiB.`)) };
+      } else if (l.text.trim() !== '') {
+        yield bulkLine(l.line, l.text);
+      }
     }
+  } catch (err) {
+    // The client went away mid-upload: nothing was stored (the transaction rolls back).
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error).message === 'aborted') {
+      throw commonErrors.create('request_aborted', 'The request was aborted by the client; nothing of it was stored.');
+    }
+    throw err;
   }
 }
 
