@@ -7,7 +7,7 @@
  * keep-alive connections on loopback, each row bounded in time. Rows:
  *   baselines: Koa hello; Koa + `SELECT 1`; pgbench of the completion notification's own SQL
  *   transaction (PostgreSQL, when pgbench is installed);
- *   the service: billing feed invoices one by one, payment creation with the mock gateway,
+ *   the service: billing feed invoices one by one and in bulk (one NDJSON request), payment creation with the mock gateway,
  *   completion notifications (each delivered twice, credited once), GET /api/settlements
  *   (20 invoices + 20 payments), GET /api/invoices/{n}, GET /api/meters/{serial}, the web
  *   office's /rozrachunki with a session cookie.
@@ -208,6 +208,8 @@ interface Counts {
   notifications: number;
   feed: number;
   payments: number;
+  /** Invoices in the one bulk request. */
+  bulk: number;
 }
 
 async function insertAll(db: Database, table: string, list: Record<string, unknown>[]): Promise<string[]> {
@@ -311,6 +313,31 @@ async function serviceRows(dbLabel: string, db: Database, counts: Counts, schema
         body: JSON.stringify({ customerNumber: `F${i % 8}`, propertyId: `F${i % 8}-P`, kind: 'invoice', issueDate: '2026-11-01', dueDate: '2026-11-30', amount: '87.12', currency: 'PLN', issuedBy: 'office' }),
       }));
       await measure(dbLabel, 'feed', 'billing feed: PUT one invoice', { url: base, requests, repeat: false, okStatuses: [201] }, {}, counter);
+    }
+
+    // Billing feed in bulk: one NDJSON request of counts.bulk invoices for 1,000 customers; rate in invoices/s.
+    if (wanted('bulk')) {
+      const customers = 1000;
+      await seedCustomers(db, 'BULK', customers, 0);
+      const lines: string[] = [];
+      for (let i = 0; i < counts.bulk; i++) {
+        const c = i % customers;
+        lines.push(JSON.stringify({
+          invoiceNumber: `FV/BULK/${i}`, customerNumber: `BULK${c}`, propertyId: `BULKP${c}`, kind: 'invoice', issueDate: '2026-11-01', dueDate: '2026-11-30', amount: '87.12', currency: 'PLN', issuedBy: 'office',
+          lines: [{ description: 'Woda zimna', quantity: '12.500', unit: 'm3', unitPrice: '6.97', amount: '87.12' }],
+        }));
+      }
+      const body = `${lines.join('\n')}\n`;
+      counter?.reset();
+      const started = performance.now();
+      const res = await fetch(`${base}/api/billing/invoices:bulk`, { method: 'POST', headers: { authorization: `Bearer ${BILLING_TOKEN}`, 'content-type': 'application/x-ndjson' }, body });
+      const answers = await res.text();
+      const seconds = (performance.now() - started) / 1000;
+      const accepted = Number(res.headers.get('x-bulk-accepted'));
+      if (res.status !== 200 || accepted !== counts.bulk) throw new Error(`${dbLabel} bulk: ${res.status}, ${accepted} of ${counts.bulk} accepted: ${answers.slice(0, 300)}`);
+      const queries = counter ? `; ${fmt(counter.count)} queries` : '';
+      rows.push({ db: dbLabel, name: 'bulk', what: `billing feed: bulk NDJSON (${fmt(counts.bulk)} invoices, 1 request)`, rate: counts.bulk / seconds, p50: NaN, p99: NaN, note: `invoices/s; ${seconds.toFixed(1)} s for the request${queries}; goal ≥ 10,000/s` });
+      process.stdout.write(`  ${dbLabel} bulk: ${fmt(counts.bulk / seconds)} invoices/s (${counts.bulk} in ${seconds.toFixed(1)} s)${queries}\n`);
     }
 
     // Payment creation: 32 customers, each request names one unpaid invoice with its own key.
@@ -459,7 +486,7 @@ async function main() {
           await pool.end();
         }
       }
-      await serviceRows('PostgreSQL', db, QUICK ? { notifications: 1500, feed: 3000, payments: 1500 } : { notifications: 4000, feed: 8000, payments: 4000 }, db.schema);
+      await serviceRows('PostgreSQL', db, QUICK ? { notifications: 1500, feed: 3000, payments: 1500, bulk: 20_000 } : { notifications: 4000, feed: 8000, payments: 4000, bulk: 100_000 }, db.schema);
     } finally {
       await db.close();
     }
@@ -471,7 +498,7 @@ async function main() {
     try {
       await migrateLatest(db.knex);
       if (wanted('koa-select1')) await koaSelect1('PGlite', () => db.knex.raw('SELECT 1'), 'Koa + knex SELECT 1 (PGlite)');
-      await serviceRows('PGlite', db, QUICK ? { notifications: 500, feed: 1000, payments: 500 } : { notifications: 1500, feed: 3000, payments: 1500 });
+      await serviceRows('PGlite', db, QUICK ? { notifications: 500, feed: 1000, payments: 500, bulk: 5_000 } : { notifications: 1500, feed: 3000, payments: 1500, bulk: 20_000 });
     } finally {
       await db.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -100,7 +100,7 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     },
   });
   const customers = customersModule.service;
-  const invoicesModule = createInvoicesModule({ db: db.knex, customers, ledger, seller: config.merchant });
+  const invoicesModule = createInvoicesModule({ db: db.knex, dbKind: db.kind, customers, ledger, seller: config.merchant });
   const invoices = invoicesModule.service;
   const authModule = createAuthModule({
     db: db.knex,
@@ -187,7 +187,7 @@ export async function createDeps(config: Config, db: Database, options: DepsOpti
     meters: (from, to) => metersModule.service.metersWithLegalisationEndingBetween(from, to),
   });
   // The invoice-issued notice is queued in the transaction that stores the invoice.
-  invoices.onIssued((trx, invoice) => noticesModule.service.invoiceIssued(trx, invoice));
+  invoices.onIssued((trx, issued) => noticesModule.service.invoicesIssued(trx, issued));
   const requestsModule = createRequestsModule({
     db: db.knex,
     clock,

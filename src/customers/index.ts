@@ -3,7 +3,7 @@ import type { AppModule } from '../module.js';
 import { customerRoutes } from './routes.js';
 import { CustomersService, type PropertyDetails } from './service.js';
 
-export { CustomersService, type CustomerWithProperties, type PropertyDetails } from './service.js';
+export { CustomersService, unknownCustomer, unknownProperty, type CustomerWithProperties, type PropertyDetails } from './service.js';
 export type { Customer, Property } from './store.js';
 export { customerErrors } from './errors.js';
 

@@ -10,6 +10,16 @@ import { CustomerStore, type Customer, type Property } from './store.js';
  */
 export type PropertyDetails = (customerId: string) => Promise<(propertyNumber: string) => { contracts: unknown[]; meters: unknown[] }>;
 
+/** The 422 of a feed body naming a customer not sent yet (one wording for every feed). */
+export function unknownCustomer(customerNumber: string, field = 'customerNumber') {
+  return customerErrors.create('unknown_customer', `No customer with number ${customerNumber}; send the customer first.`, { field });
+}
+
+/** The 422 of a feed body naming a property the customer does not have. */
+export function unknownProperty(customerNumber: string, propertyNumber: string, field = 'propertyId') {
+  return customerErrors.create('unknown_property', `Customer ${customerNumber} has no property ${propertyNumber}.`, { field });
+}
+
 export type CustomerWithProperties = Customer & { properties: Property[] };
 
 /**
@@ -59,9 +69,7 @@ export class CustomersService {
   async requireCustomer(trx: Queryable, customerNumber: string, options: { field?: string; forUpdate?: boolean } = {}): Promise<Customer> {
     const customer = await new CustomerStore(trx).byNumber(customerNumber, options.forUpdate ?? false);
     if (!customer) {
-      throw customerErrors.create('unknown_customer', `No customer with number ${customerNumber}; send the customer first.`, {
-        field: options.field ?? 'customerNumber',
-      });
+      throw unknownCustomer(customerNumber, options.field);
     }
     return customer;
   }
@@ -70,7 +78,7 @@ export class CustomersService {
   async requireProperty(trx: Queryable, customer: Customer, propertyNumber: string, field = 'propertyId'): Promise<Property> {
     const [property] = await new CustomerStore(trx).propertiesByNumbers([propertyNumber]);
     if (!property || property.customerId !== customer.id) {
-      throw customerErrors.create('unknown_property', `Customer ${customer.customerNumber} has no property ${propertyNumber}.`, { field });
+      throw unknownProperty(customer.customerNumber, propertyNumber, field);
     }
     return property;
   }

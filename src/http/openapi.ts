@@ -14,7 +14,8 @@ const errorBody = z
   .meta({ id: 'Error' });
 
 export function openApiPath(path: string): string {
-  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  // A colon after a backslash is a literal colon (`invoices\\:bulk` is `invoices:bulk`), not a parameter.
+  return path.replace(/(?<!\\):([A-Za-z0-9_]+)/g, '{$1}').replace(/\\:/g, ':');
 }
 
 function operationOf(route: RouteDefinition): ZodOpenApiOperationObject {

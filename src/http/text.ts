@@ -1,4 +1,4 @@
-import { commonErrors } from '../errors.js';
+import { commonErrors, type AppError } from '../errors.js';
 
 // U+0000, or a UTF-16 surrogate without its partner: text that PostgreSQL refuses (NUL in text
 // columns) or that is not Unicode at all. Refused at the edge (SPEC 4.6) so no layer below ever
@@ -31,12 +31,17 @@ export function findUnsafeText(value: unknown, path = ''): string | undefined {
   return undefined;
 }
 
+/** The 400 `invalid_text` when `value` holds a NUL byte or a lone surrogate anywhere, else undefined. */
+export function unsafeTextError(value: unknown, where: string): AppError | undefined {
+  const field = findUnsafeText(value);
+  if (!field) return undefined;
+  return commonErrors.create('invalid_text', `Invalid ${where}: ${field} holds a NUL character or a lone surrogate.`, [
+    { field, message: 'holds a NUL character or a lone surrogate' },
+  ]);
+}
+
 /** Throws the 400 `invalid_text` when `value` holds a NUL byte or a lone surrogate anywhere. */
 export function refuseUnsafeText(value: unknown, where: string): void {
-  const field = findUnsafeText(value);
-  if (field) {
-    throw commonErrors.create('invalid_text', `Invalid ${where}: ${field} holds a NUL character or a lone surrogate.`, [
-      { field, message: 'holds a NUL character or a lone surrogate' },
-    ]);
-  }
+  const error = unsafeTextError(value, where);
+  if (error) throw error;
 }

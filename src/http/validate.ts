@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonErrors } from '../errors.js';
+import { commonErrors, type AppError } from '../errors.js';
 
 export interface FieldProblem {
   field: string;
@@ -16,13 +16,18 @@ function describe(error: z.ZodError): FieldProblem[] {
   });
 }
 
-/** Throws the 400 that names the first bad field (all of them in details). */
-export function failValidation(where: string, error: z.ZodError): never {
+/** The 400 that names the first bad field (all of them in details). */
+export function validationError(where: string, error: z.ZodError): AppError {
   const problems = describe(error);
   const first = problems[0]!;
   const message =
     first.field === '(body)' ? `Invalid ${where}: ${first.message}.` : `Invalid ${where}: ${first.field} ${first.message}.`;
-  throw commonErrors.create('validation_failed', message, problems);
+  return commonErrors.create('validation_failed', message, problems);
+}
+
+/** Throws the 400 that names the first bad field (all of them in details). */
+export function failValidation(where: string, error: z.ZodError): never {
+  throw validationError(where, error);
 }
 
 // The shared building blocks moved to src/schemas.ts (services may use them); re-exported here for

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { DbKind } from '../db/createDb.js';
 import type { CustomersService } from '../customers/index.js';
 import type { LedgerService } from '../ledger/index.js';
 import type { AppModule } from '../module.js';
@@ -18,6 +19,7 @@ export {
   type PendingPaymentsSource,
 } from './service.js';
 export type { Invoice, InvoiceKind } from './store.js';
+export type { BulkAnswer, BulkLine, BulkRefusal, BulkResult } from './bulkService.js';
 export type { InvoiceLine } from './schema.js';
 export { invoiceErrors } from './errors.js';
 
@@ -28,8 +30,8 @@ export type InvoicesModule = AppModule<InvoicesService>;
  * `GET /api/invoices`, `GET /api/invoices/{number}`. Other modules act on a new invoice in its
  * transaction through `service.onIssued`.
  */
-export function createInvoicesModule(deps: { db: Knex; customers: CustomersService; ledger: LedgerService; seller: Seller }): InvoicesModule {
-  const service = new InvoicesService(deps.db, deps.customers, deps.ledger);
+export function createInvoicesModule(deps: { db: Knex; dbKind?: DbKind; customers: CustomersService; ledger: LedgerService; seller: Seller }): InvoicesModule {
+  const service = new InvoicesService(deps.db, deps.customers, deps.ledger, deps.dbKind);
   const pdf = new InvoicePdf(service, deps.customers, deps.seller);
   return { name: 'invoices', service, routes: invoiceRoutes(service, pdf), jobs: [] };
 }

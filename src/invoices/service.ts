@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type { Knex } from 'knex';
-import type { Queryable } from '../db/createDb.js';
-import { isUniqueViolation } from '../db/errors.js';
+import type { DbKind, Queryable } from '../db/createDb.js';
 import type { CustomersService } from '../customers/index.js';
 import type { LedgerService } from '../ledger/index.js';
 import { formatMoney } from '../money.js';
-import { invoiceErrors } from './errors.js';
+import { issueBulk, type BulkLine, type BulkResult } from './bulkService.js';
+import { hashContent } from './documents.js';
+import { issueOne } from './issue.js';
 import type { InvoiceBody } from './schema.js';
 import { InvoiceStore, type Invoice, type InvoiceCursor } from './store.js';
 
@@ -29,60 +29,17 @@ export interface InvoiceView extends Invoice {
 }
 
 /**
- * Called in the transaction that stores a NEW invoice or correction (never for a repeat of one
- * already stored), after the ledger has taken it. A listener that throws undoes the whole feed
+ * Called in the transaction that stores NEW invoices or corrections (never for a repeat of one
+ * already stored), after the ledger has taken them: one for a single feed request, a batch in
+ * line order for a bulk upload. A listener that throws undoes the whole feed
  * request: it records its own work (e.g. a notice to send) in `trx` and calls nothing outside.
  */
-export type InvoiceIssuedListener = (trx: Knex.Transaction, invoice: Invoice) => Promise<void>;
+export type InvoiceIssuedListener = (trx: Knex.Transaction, invoices: Invoice[]) => Promise<void>;
 
 /** Which invoices of a customer are in a pending payment order (the payments module answers). */
 export interface PendingPaymentsSource {
   pendingByInvoice(customerId: string): Promise<Map<string, string>>;
 }
-
-/** Canonical JSON (sorted keys) so the same document hashes the same whatever the key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** The fields that make a document: the same content again is the same document. */
-function content(i: {
-  customerNumber: string;
-  propertyId: string;
-  kind: string;
-  issueDate: string;
-  dueDate: string;
-  amount: string;
-  currency: string;
-  issuedBy: string;
-  lines: unknown;
-  ksefNumber?: string | null | undefined;
-  correctedInvoiceNumber?: string | null | undefined;
-}) {
-  return {
-    customerNumber: i.customerNumber,
-    propertyId: i.propertyId,
-    kind: i.kind,
-    issueDate: i.issueDate,
-    dueDate: i.dueDate,
-    amount: i.amount,
-    currency: i.currency,
-    issuedBy: i.issuedBy,
-    lines: i.lines,
-    // Absent and null hash alike, so documents stored before these fields keep their hash.
-    ksefNumber: i.ksefNumber ?? undefined,
-    correctedInvoiceNumber: i.correctedInvoiceNumber ?? undefined,
-  };
-}
-
-const storedContent = (i: Invoice) => content({ ...i, propertyId: i.propertyNumber });
 
 function encodeCursor(c: InvoiceCursor): string {
   return Buffer.from(`${c.issueDate}|${c.id}`).toString('base64url');
@@ -105,7 +62,16 @@ export class InvoicesService {
     private readonly db: Knex,
     private readonly customers: CustomersService,
     private readonly ledger: LedgerService,
+    private readonly dbKind: DbKind = 'server',
   ) {}
+
+  /**
+   * `POST /api/billing/invoices:bulk`: every line issued with the single feed's rules, in one
+   * transaction (staged, then merged in SQL); the answers come after the commit, one per line.
+   */
+  async issueBulk(lines: AsyncIterable<BulkLine>): Promise<BulkResult> {
+    return issueBulk({ db: this.db, kind: this.dbKind, ledger: this.ledger, listeners: this.issuedListeners }, lines);
+  }
 
   /** Registers work to do in the same transaction whenever a new invoice or correction is stored. */
   onIssued(listener: InvoiceIssuedListener): void {
@@ -122,62 +88,11 @@ export class InvoicesService {
    * different content under an existing number is refused: an issued document never changes.
    */
   async issueInvoice(invoiceNumber: string, body: InvoiceBody): Promise<{ created: boolean; invoice: Invoice }> {
-    const contentHash = createHash('sha256').update(canonical(content(body))).digest('hex');
+    const contentHash = hashContent(body);
     return this.db.transaction(async (trx) => {
-      const store = new InvoiceStore(trx);
-      // The customer's row lock orders every change of the customer's account (ledger included).
-      const customer = await this.customers.requireCustomer(trx, body.customerNumber, { forUpdate: true });
-      const existing = await store.byNumber(invoiceNumber);
-      if (existing) return { created: false, invoice: sameOrConflict(existing, contentHash, body) };
-      const property = await this.customers.requireProperty(trx, customer, body.propertyId);
-      let correctedInvoiceId: string | null = null;
-      if (body.correctedInvoiceNumber !== undefined) {
-        const [corrected] = await store.byNumbers(customer.id, [body.correctedInvoiceNumber]);
-        if (!corrected) {
-          throw invoiceErrors.create(
-            'unknown_invoice',
-            `Customer ${customer.customerNumber} has no invoice ${body.correctedInvoiceNumber} to correct; send it first.`,
-            { field: 'correctedInvoiceNumber' },
-          );
-        }
-        correctedInvoiceId = corrected.id;
-      }
-      let id: string | undefined;
-      try {
-        id = await store.insert({
-          invoiceNumber,
-          customerId: customer.id,
-          propertyId: property.id,
-          kind: body.kind,
-          issueDate: body.issueDate,
-          dueDate: body.dueDate,
-          amount: body.amount,
-          currency: body.currency,
-          issuedBy: body.issuedBy,
-          lines: body.lines,
-          ksefNumber: body.ksefNumber ?? null,
-          correctedInvoiceId,
-          contentHash,
-        });
-      } catch (err) {
-        if (isUniqueViolation(err, 'invoices_ksef_number_unique')) {
-          throw invoiceErrors.create('ksef_number_taken', `Another invoice already carries KSeF number ${body.ksefNumber}.`, {
-            field: 'ksefNumber',
-          });
-        }
-        throw err;
-      }
-      if (!id) {
-        // Inserted meanwhile (under another customer's lock): compare with what won.
-        const winner = await store.byNumber(invoiceNumber);
-        if (!winner) throw new Error(`invoice ${invoiceNumber} vanished`);
-        return { created: false, invoice: sameOrConflict(winner, contentHash, body) };
-      }
-      await this.ledger.invoiceIssued(trx, { id, customerId: customer.id, invoiceNumber, amount: body.amount, issueDate: body.issueDate });
-      const invoice = await store.byNumber(invoiceNumber);
-      if (!invoice) throw new Error(`invoice ${invoiceNumber} not readable after insert`);
-      for (const listener of this.issuedListeners) await listener(trx, invoice);
-      return { created: true, invoice };
+      const issued = await issueOne(trx, this.ledger, invoiceNumber, body, contentHash);
+      if (issued.created) for (const listener of this.issuedListeners) await listener(trx, [issued.invoice]);
+      return issued;
     });
   }
 
@@ -255,16 +170,4 @@ interface AccountFigures {
   paid: Map<string, { paid: string; paymentDate: string | null }>;
   pending: Map<string, string>;
   today: string;
-}
-
-function sameOrConflict(existing: Invoice, contentHash: string, body: InvoiceBody): Invoice {
-  if (existing.contentHash === contentHash) return existing;
-  const before = storedContent(existing);
-  const after = content(body);
-  const changed = (Object.keys(after) as (keyof typeof after)[]).filter((k) => canonical(before[k]) !== canonical(after[k]));
-  throw invoiceErrors.create(
-    'document_immutable',
-    `Invoice ${existing.invoiceNumber} was already issued with different content (${changed.join(', ') || 'content'}); issue a correction instead.`,
-    { changedFields: changed },
-  );
 }

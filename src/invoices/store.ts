@@ -81,6 +81,46 @@ export interface NewInvoice {
   contentHash: string;
 }
 
+/** What the feed's one statement found (ids as strings, null when there is none). */
+export interface IssueOutcome {
+  customerId: string | null;
+  propertyId: string | null;
+  existingId: string | null;
+  existingHash: string | null;
+  correctedInvoiceId: string | null;
+  /** The new invoice's id; null when nothing was inserted. */
+  id: string | null;
+}
+
+interface IssueOutcomeRow {
+  customer_id: string | number | null;
+  property_id: string | number | null;
+  existing_id: string | number | null;
+  existing_hash: string | null;
+  corrected_id: string | number | null;
+  id: string | number | null;
+}
+
+// The customer's lock comes first (c): the insert's foreign keys then take no lock that another
+// request of the same customer could hold. The statement's snapshot is taken before the lock is
+// granted, so a number inserted meanwhile by the lock's holder is not seen by e: the insert then
+// meets it in ON CONFLICT and the caller reads the winner.
+const ISSUE_SQL = `
+  WITH c AS (SELECT id FROM customers WHERE customer_number = ? FOR UPDATE),
+  p AS (SELECT p.id FROM properties p JOIN c ON p.customer_id = c.id WHERE p.property_number = ?),
+  e AS (SELECT id, content_hash FROM invoices WHERE invoice_number = ?),
+  k AS (SELECT ci.id FROM invoices ci JOIN c ON ci.customer_id = c.id WHERE ci.invoice_number = ?::text),
+  ins AS (
+    INSERT INTO invoices (invoice_number, customer_id, property_id, kind, issue_date, due_date, amount, currency, issued_by,
+                          lines, ksef_number, corrected_invoice_id, content_hash)
+    SELECT ?, c.id, p.id, ?, ?::date, ?::date, ?::numeric, ?, ?, ?::jsonb, ?, k.id, ?
+      FROM c JOIN p ON true LEFT JOIN k ON true
+     WHERE NOT EXISTS (SELECT 1 FROM e) AND (?::text IS NULL OR k.id IS NOT NULL)
+    ON CONFLICT (invoice_number) DO NOTHING
+    RETURNING id)
+  SELECT (SELECT id FROM c) AS customer_id, (SELECT id FROM p) AS property_id, (SELECT id FROM e) AS existing_id,
+         (SELECT content_hash FROM e) AS existing_hash, (SELECT id FROM k) AS corrected_id, (SELECT id FROM ins) AS id`;
+
 /** Where a page of a customer's invoices continues: after this (issue date, id), newest first. */
 export interface InvoiceCursor {
   issueDate: string;
@@ -105,6 +145,49 @@ export class InvoiceStore {
   async byNumber(invoiceNumber: string): Promise<Invoice | undefined> {
     const row = (await this.select().where('i.invoice_number', invoiceNumber).first()) as InvoiceRow | undefined;
     return row ? mapRow(row) : undefined;
+  }
+
+  /**
+   * The feed's one statement for a new document: locks the customer's row (which orders every
+   * change of the customer's account, ledger included), looks up the number, the customer's
+   * property and the corrected invoice, and inserts when all is in order and the number is free.
+   * Answers what it found: the caller tells the refusals apart (customer, existing number,
+   * property, corrected invoice, in that order). `id` is null when nothing was inserted.
+   * A KSeF number taken by another invoice raises the unique violation of
+   * `invoices_ksef_number_unique`.
+   */
+  async lockAndInsert(invoice: Omit<NewInvoice, 'customerId' | 'propertyId' | 'correctedInvoiceId'> & {
+    customerNumber: string;
+    propertyNumber: string;
+    correctedInvoiceNumber: string | null;
+  }): Promise<IssueOutcome> {
+    const { rows } = await this.db.raw<{ rows: IssueOutcomeRow[] }>(ISSUE_SQL, [
+      invoice.customerNumber,
+      invoice.propertyNumber,
+      invoice.invoiceNumber,
+      invoice.correctedInvoiceNumber,
+      invoice.invoiceNumber,
+      invoice.kind,
+      invoice.issueDate,
+      invoice.dueDate,
+      invoice.amount,
+      invoice.currency,
+      invoice.issuedBy,
+      JSON.stringify(invoice.lines),
+      invoice.ksefNumber,
+      invoice.contentHash,
+      invoice.correctedInvoiceNumber,
+    ]);
+    const r = rows[0]!;
+    const str = (v: string | number | null) => (v === null ? null : String(v));
+    return {
+      customerId: str(r.customer_id),
+      propertyId: str(r.property_id),
+      existingId: str(r.existing_id),
+      existingHash: r.existing_hash,
+      correctedInvoiceId: str(r.corrected_id),
+      id: str(r.id),
+    };
   }
 
   /** Inserts unless the number exists; answers the new id, or undefined when it did. */
@@ -142,6 +225,13 @@ export class InvoiceStore {
       .limit(limit);
     if (after) q.andWhereRaw('(i.issue_date, i.id) < (?::date, ?::bigint)', [after.issueDate, after.id]);
     return ((await q) as InvoiceRow[]).map(mapRow);
+  }
+
+  /** The invoices among `numbers`, whoever's they are (a bulk upload words its refusals from them). */
+  async byNumbersOfAnyCustomer(numbers: string[]): Promise<Invoice[]> {
+    if (numbers.length === 0) return [];
+    const rows = (await this.select().whereIn('i.invoice_number', numbers)) as InvoiceRow[];
+    return rows.map(mapRow);
   }
 
   async byNumbers(customerId: string, numbers: string[]): Promise<Invoice[]> {

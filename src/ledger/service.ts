@@ -176,6 +176,16 @@ export class LedgerService {
     return { items: pageItems, nextCursor, ...totals };
   }
 
+  /**
+   * Which of these customers have credit not yet allocated (read in the caller's transaction, with
+   * their rows locked): for them `invoiceIssued` allocates; for the others a new charge changes
+   * nothing in the ledger. A bulk feed asks once for a whole batch.
+   */
+  async customersWithAvailableCredit(trx: Knex.Transaction, customerIds: string[]): Promise<Set<string>> {
+    if (customerIds.length === 0) return new Set();
+    return new Set(await new LedgerStore(trx).customersWithAvailableCredit(customerIds));
+  }
+
   /** Today in Europe/Warsaw, by the injected clock: what "overdue" is measured against. */
   today(): string {
     return warsawToday(this.clock);

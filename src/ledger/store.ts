@@ -392,4 +392,15 @@ export class LedgerStore {
     );
     return rows.map((r) => ({ invoiceNumber: r.invoice_number, paid: String(r.paid), paymentDate: r.payment_date }));
   }
+
+  /** The customers among `customerIds` with money not yet allocated. */
+  async customersWithAvailableCredit(customerIds: string[]): Promise<string[]> {
+    const { rows } = await this.db.raw<{ rows: { customer_id: string | number }[] }>(
+      `SELECT DISTINCT c.customer_id FROM ledger_credits c
+         LEFT JOIN LATERAL (SELECT sum(la.amount) AS used FROM ledger_allocations la WHERE la.credit_id = c.id) a ON true
+        WHERE c.customer_id = ANY(?::bigint[]) AND c.amount > coalesce(a.used, 0)`,
+      [customerIds],
+    );
+    return rows.map((r) => String(r.customer_id));
+  }
 }

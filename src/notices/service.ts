@@ -193,31 +193,38 @@ export class NoticesService {
   // ---- notices ------------------------------------------------------------------------------
 
   /**
-   * Called by the invoices module in the transaction that stores a new invoice or correction:
-   * the notice is queued with it, or not at all. A reader's invoice, handed over on site, gets none.
+   * Called by the invoices module in the transaction that stores new invoices or corrections (one,
+   * or a bulk upload's batch in line order): the notices are queued with them, or not at all. A
+   * reader's invoice, handed over on site, gets none. One query finds the batch's recipients.
    */
-  async invoiceIssued(trx: Knex.Transaction, invoice: IssuedInvoice): Promise<void> {
-    if (invoice.issuedBy === 'reader') return;
+  async invoicesIssued(trx: Knex.Transaction, invoices: IssuedInvoice[]): Promise<void> {
+    const told = invoices.filter((i) => i.issuedBy !== 'reader');
+    if (told.length === 0) return;
+    const recipients = await new SubscriptionStore(trx).recipientsOf([...new Set(told.map((i) => i.customerId))], 'invoice_issued');
+    if (recipients.size === 0) return;
     const now = this.clock.now();
-    const facts: texts.InvoiceFacts = { invoiceNumber: invoice.invoiceNumber, kind: invoice.kind, amount: invoice.amount, dueDate: invoice.dueDate };
     // An invoice fed after its due date (a backfill, old history) is not "news": reminders speak for it.
-    const pastDue = invoice.dueDate < warsawDate(now);
-    for (const r of await new SubscriptionStore(trx).recipients(invoice.customerId, 'invoice_issued')) {
-      const logId = await logNotice(trx, {
-        document: invoice.invoiceNumber,
-        notice: 'invoice_issued',
-        channel: r.channel,
-        customerId: invoice.customerId,
-        outcome: pastDue ? 'dropped' : 'queued',
-        reason: pastDue ? 'past_due' : null,
-        at: now,
-      });
-      if (!logId || pastDue) continue;
-      const outboxId =
-        r.channel === 'email'
-          ? await enqueueEmail(trx, { to: r.address, template: 'invoice_issued', ...texts.invoiceIssuedEmail(this.config.sender, facts) })
-          : await enqueueSms(trx, { to: r.address, template: 'invoice_issued', body: texts.invoiceIssuedSms(this.config.sender, facts), quietAtNight: true });
-      await attachOutbox(trx, logId, outboxId);
+    const today = warsawDate(now);
+    for (const invoice of told) {
+      const facts: texts.InvoiceFacts = { invoiceNumber: invoice.invoiceNumber, kind: invoice.kind, amount: invoice.amount, dueDate: invoice.dueDate };
+      const pastDue = invoice.dueDate < today;
+      for (const r of recipients.get(invoice.customerId) ?? []) {
+        const logId = await logNotice(trx, {
+          document: invoice.invoiceNumber,
+          notice: 'invoice_issued',
+          channel: r.channel,
+          customerId: invoice.customerId,
+          outcome: pastDue ? 'dropped' : 'queued',
+          reason: pastDue ? 'past_due' : null,
+          at: now,
+        });
+        if (!logId || pastDue) continue;
+        const outboxId =
+          r.channel === 'email'
+            ? await enqueueEmail(trx, { to: r.address, template: 'invoice_issued', ...texts.invoiceIssuedEmail(this.config.sender, facts) })
+            : await enqueueSms(trx, { to: r.address, template: 'invoice_issued', body: texts.invoiceIssuedSms(this.config.sender, facts), quietAtNight: true });
+        await attachOutbox(trx, logId, outboxId);
+      }
     }
   }
 

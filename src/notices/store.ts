@@ -262,6 +262,24 @@ export class SubscriptionStore {
   }
 
   /** Confirmed channels of a customer that want this kind of notice. */
+  /** The confirmed recipients of these customers who want the notice, by customer (channels in order). */
+  async recipientsOf(customerIds: string[], want: 'invoice_issued' | 'reminders'): Promise<Map<string, Array<{ channel: Channel; address: string }>>> {
+    const rows = await this.db<{ customer_id: string | number; channel: Channel; address: string }>('notice_subscriptions')
+      .whereRaw('customer_id = ANY(?::bigint[])', [customerIds])
+      .where({ [want]: true })
+      .whereNotNull('confirmed_at')
+      .select('customer_id', 'channel', 'address')
+      .orderBy(['customer_id', 'channel']);
+    const out = new Map<string, Array<{ channel: Channel; address: string }>>();
+    for (const r of rows) {
+      const key = String(r.customer_id);
+      const list = out.get(key) ?? [];
+      list.push({ channel: r.channel, address: r.address });
+      out.set(key, list);
+    }
+    return out;
+  }
+
   async recipients(customerId: string, want: 'invoice_issued' | 'reminders'): Promise<Array<{ channel: Channel; address: string }>> {
     return this.db('notice_subscriptions')
       .where({ customer_id: customerId, [want]: true })

@@ -140,12 +140,14 @@ describe('invoices: the customer view', () => {
   it('a listener registered with onIssued runs once per new document, in its transaction', async () => {
     const c = await createCustomer(svc);
     const seen: string[] = [];
-    svc.deps.invoices.onIssued(async (trx, invoice) => {
-      if (invoice.customerNumber !== c.customerNumber) return;
-      // Inside the transaction the new row is visible.
-      const row = await trx('invoices').where({ invoice_number: invoice.invoiceNumber }).first();
-      seen.push(`${invoice.invoiceNumber}:${row ? 'visible' : 'missing'}`);
-      if (invoice.invoiceNumber.startsWith('FV/FAIL')) throw new Error('listener failed');
+    svc.deps.invoices.onIssued(async (trx, issued) => {
+      for (const invoice of issued) {
+        if (invoice.customerNumber !== c.customerNumber) continue;
+        // Inside the transaction the new row is visible.
+        const row = await trx('invoices').where({ invoice_number: invoice.invoiceNumber }).first();
+        seen.push(`${invoice.invoiceNumber}:${row ? 'visible' : 'missing'}`);
+        if (invoice.invoiceNumber.startsWith('FV/FAIL')) throw new Error('listener failed');
+      }
     });
     await put(`FV/L/${c.customerNumber}`, c);
     await put(`FV/L/${c.customerNumber}`, c); // the same again: not new
