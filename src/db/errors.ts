@@ -11,3 +11,15 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   if (!e || e.code !== UNIQUE_VIOLATION) return false;
   return constraint === undefined || e.constraint === constraint;
 }
+
+/** SQLSTATEs of a transaction that lost a lock cycle or a serialization check (the same from pg and from PGlite). */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * True when `err` is a deadlock (40P01) or a serialization failure (40001): the database rolled
+ * the transaction back and the same work may simply be run again.
+ */
+export function isRetryableConflict(err: unknown): boolean {
+  const e = err as { code?: unknown } | null | undefined;
+  return !!e && typeof e.code === 'string' && RETRYABLE.has(e.code);
+}

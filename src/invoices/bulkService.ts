@@ -1,19 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { randomInt } from 'node:crypto';
+import type fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { unknownCustomer, unknownProperty } from '../customers/index.js';
 import type { DbKind } from '../db/createDb.js';
+import { isRetryableConflict } from '../db/errors.js';
 import { AppError } from '../errors.js';
 import type { LedgerService } from '../ledger/index.js';
 import { documentOf, hashContent, immutable, ksefTaken, unknownCorrected } from './documents.js';
-import { BulkStore, type BulkStatus, type LineOutcome, type StageAcceptedRow, type StageAnswerRow, type StageSequentialRow, type StagedLine } from './bulkStore.js';
+import { BulkStore, stageRow, type BulkStatus, type LineOutcome, type StageAcceptedRow, type StageAnswerRow, type StageSequentialRow } from './bulkStore.js';
+import { invoiceErrors } from './errors.js';
 import { issueOne } from './issue.js';
 import type { InvoiceBody } from './schema.js';
 import { InvoiceStore, type Invoice } from './store.js';
 import type { InvoiceIssuedListener } from './service.js';
+import { openTempFile, Spool } from './spool.js';
 
 /** A line of a bulk upload as read: a document to issue, or what was wrong with the line. */
 export type BulkLine =
@@ -47,6 +49,8 @@ export interface BulkResult {
 const PAGE = 5000;
 /** Customer ids asked about at a time. */
 const ID_BATCH = 10_000;
+/** Tries of the merge transaction when the database rolls it back as a deadlock or a serialization failure. */
+const MERGE_TRIES = 3;
 
 function refusalOf(e: AppError): BulkRefusal {
   return e.details === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, details: e.details };
@@ -69,9 +73,13 @@ function bodyOf(r: StageAnswerRow | StageAcceptedRow | StageSequentialRow): Invo
 }
 
 /**
- * `POST /api/billing/invoices:bulk`: the lines are staged as they are read (COPY on a server,
- * multi-row INSERTs on PGlite) and merged in one transaction with a few set-based statements per
- * round, with the single feed's rules: the same checks in the same order, the same refusals.
+ * `POST /api/billing/invoices:bulk`: the upload is first received whole, each line validated and
+ * spooled to a temporary file, without touching the database: a slow or stalled uploader holds no
+ * connection, no transaction and no lock. Only then are the lines staged from the spool (COPY on a
+ * server, multi-row INSERTs on PGlite) and merged in one transaction with a few set-based
+ * statements per round, with the single feed's rules: the same checks in the same order, the same
+ * refusals. A transaction the database rolls back as a deadlock or a serialization failure is run
+ * again from the spool (`MERGE_TRIES` in all), then answered `503 bulk_conflict`.
  *
  * The ledger sees what it would have seen one by one: customers with credit on their account, or
  * with a negative correction in the upload, have their lines inserted one at a time with
@@ -84,17 +92,47 @@ export async function issueBulk(
   deps: { db: Knex; kind: DbKind; ledger: LedgerService; listeners: readonly InvoiceIssuedListener[] },
   lines: AsyncIterable<BulkLine>,
 ): Promise<BulkResult> {
-  const file = path.join(os.tmpdir(), `ibok-bulk-${randomUUID()}.ndjson`);
-  const out = await fs.open(file, 'w+');
-  // Gone from the directory at once; the open handle keeps it until the answers are read.
-  await fs.unlink(file);
+  // Reading the body ends here (a refusal of the whole upload, or a client gone, throws here).
+  const spool = await Spool.write(stageRows(lines));
+  try {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await mergeOnce(deps, spool);
+      } catch (err) {
+        if (!isRetryableConflict(err)) throw err;
+        if (attempt >= MERGE_TRIES) {
+          throw invoiceErrors.create(
+            'bulk_conflict',
+            `Other requests kept changing the same invoices or customers; this upload was tried ${MERGE_TRIES} times and nothing of it was stored. Send it again.`,
+            undefined,
+            { 'Retry-After': '1' },
+          );
+        }
+        // A short random wait, so the two sides of a deadlock do not meet again at once.
+        await sleep(randomInt(20, 100) * attempt);
+      }
+    }
+  } finally {
+    await spool.close();
+  }
+}
+
+/** One try of the merge: a transaction that stages the spool, merges, notifies and writes the answers. */
+async function mergeOnce(
+  deps: { db: Knex; kind: DbKind; ledger: LedgerService; listeners: readonly InvoiceIssuedListener[] },
+  spool: Spool,
+): Promise<BulkResult> {
+  const out = await openTempFile('ibok-bulk-answers');
   try {
     const counts = await deps.db.transaction(async (trx) => {
       const store = new BulkStore(trx);
       await store.createStage();
-      const total = await store.load(deps.kind, staged(lines));
+      const total = await store.load(deps.kind, spool);
       const rounds = await store.prepare();
-      if (rounds > 0) await merge(trx, store, deps.ledger, rounds);
+      if (rounds > 0) {
+        await store.lockMerge();
+        await merge(trx, store, deps.ledger, rounds);
+      }
       await notify(trx, store, deps.listeners);
       return writeAnswers(trx, store, out, total);
     });
@@ -105,8 +143,9 @@ export async function issueBulk(
   }
 }
 
-async function* staged(lines: AsyncIterable<BulkLine>): AsyncGenerator<StagedLine> {
-  for await (const l of lines) yield 'body' in l ? { ...l, contentHash: hashContent(l.body) } : l;
+/** The lines as staging rows (their content hashed), for the spool. */
+async function* stageRows(lines: AsyncIterable<BulkLine>): AsyncGenerator<string> {
+  for await (const l of lines) yield stageRow('body' in l ? { ...l, contentHash: hashContent(l.body) } : l);
 }
 
 async function merge(trx: Knex.Transaction, store: BulkStore, ledger: LedgerService, rounds: number): Promise<void> {

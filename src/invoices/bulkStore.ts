@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { copyField, copyInTransaction } from '../db/copy.js';
+import { copyField, copyInTransaction, parseCopyRow } from '../db/copy.js';
 import type { DbKind } from '../db/createDb.js';
 import type { InvoiceBody, InvoiceLine } from './schema.js';
+import type { Spool } from './spool.js';
 
 /**
  * SQL of a bulk upload's staging table: one row per line of the upload (refused lines too, so the
@@ -118,8 +119,19 @@ function values(l: StagedLine): (string | number | null)[] {
   ];
 }
 
-const COPY_CHUNK_CHARS = 256 * 1024;
+/** A line as a row of the staging table in COPY's text format (without its newline): what is spooled. */
+export function stageRow(l: StagedLine): string {
+  return values(l).map(copyField).join('\t');
+}
+
 const INSERT_BATCH = 500;
+
+/**
+ * Bulk uploads merge one at a time: two of them naming the same invoice or KSeF numbers under
+ * different customers would otherwise wait for each other's inserts in a circle (a deadlock),
+ * which the customers' locks alone do not prevent. Taken once the lines are staged.
+ */
+const MERGE_LOCK_KEY = 94_010_001;
 
 export class BulkStore {
   constructor(private readonly trx: Knex.Transaction) {}
@@ -138,23 +150,12 @@ export class BulkStore {
     );
   }
 
-  /** Loads the lines as they are read: COPY on a server, multi-row INSERTs on PGlite. Answers the count. */
-  async load(kind: DbKind, lines: AsyncIterable<StagedLine>): Promise<number> {
+  /** Loads the spooled rows (`stageRow`'s): COPY on a server, multi-row INSERTs on PGlite. Answers the count. */
+  async load(kind: DbKind, spool: Spool): Promise<number> {
     if (kind === 'server') {
-      async function* chunks(): AsyncGenerator<string> {
-        let chunk = '';
-        for await (const l of lines) {
-          chunk += `${values(l).map(copyField).join('\t')}\n`;
-          if (chunk.length >= COPY_CHUNK_CHARS) {
-            yield chunk;
-            chunk = '';
-          }
-        }
-        if (chunk !== '') yield chunk;
-      }
-      return copyInTransaction(this.trx, `COPY ${STAGE} (${COLUMNS.join(', ')}) FROM STDIN`, chunks());
+      return copyInTransaction(this.trx, `COPY ${STAGE} (${COLUMNS.join(', ')}) FROM STDIN`, spool.chunks());
     }
-    let batch: Record<string, string | number | null>[] = [];
+    let batch: Record<string, string | null>[] = [];
     let count = 0;
     const flush = async () => {
       if (batch.length === 0) return;
@@ -162,13 +163,18 @@ export class BulkStore {
       count += batch.length;
       batch = [];
     };
-    for await (const l of lines) {
-      const v = values(l);
-      batch.push(Object.fromEntries(COLUMNS.map((c, i) => [c, v[i]!])));
+    for await (const row of spool.lines()) {
+      const v = parseCopyRow(row);
+      batch.push(Object.fromEntries(COLUMNS.map((c, i) => [c, v[i] ?? null])));
       if (batch.length >= INSERT_BATCH) await flush();
     }
     await flush();
     return count;
+  }
+
+  /** Waits until no other bulk upload is merging, then holds that until this transaction ends. */
+  async lockMerge(): Promise<void> {
+    await this.trx.raw('SELECT pg_advisory_xact_lock(?)', [MERGE_LOCK_KEY]);
   }
 
   /**

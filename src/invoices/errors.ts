@@ -14,6 +14,11 @@ export const invoiceErrors = defineErrors('invoices', {
     status: 413,
     description: 'A line of a bulk upload is longer than 1 MiB: that line alone is refused (in the answer line), the others are taken.',
   },
+  bulk_conflict: {
+    status: 503,
+    description:
+      'A bulk upload met other requests changing the same invoices or customers (a deadlock) on every one of its tries; nothing of it was stored. Send it again (Retry-After).',
+  },
   unknown_invoice: {
     status: 422,
     description: 'The body names an invoice that has not been sent yet (or is another customer\'s); details name the field.',

@@ -45,7 +45,7 @@ async function* bulkLines(body: AsyncIterable<Buffer>): AsyncGenerator<BulkLine>
       }
     }
   } catch (err) {
-    // The client went away mid-upload: nothing was stored (the transaction rolls back).
+    // The client went away mid-upload: nothing was stored (the database is touched only once the body is whole).
     const code = (err as { code?: unknown }).code;
     if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error).message === 'aborted') {
       throw commonErrors.create('request_aborted', 'The request was aborted by the client; nothing of it was stored.');
@@ -116,13 +116,14 @@ export function invoiceRoutes(invoices: InvoicesService, pdf: InvoicePdf): Route
         'Each line gets exactly the single PUT\'s rules, checks and refusals, as if the lines were sent one by one in order (a later line may correct an earlier one; the same number again is `unchanged`, or refused `document_immutable` when its content differs).',
         'The body is read as a stream: at most 1,000,000 lines (more: 413 `too_many_lines`, nothing stored), 1 MiB a line (a longer line is refused alone with `line_too_long`), 1 GiB in all (413 `payload_too_large`). Blank lines are skipped (they keep their number).',
         'A line that is not JSON is refused alone (`malformed_json`), as is one that fails validation (`validation_failed`, `invalid_text`).',
-        'Everything is stored in one transaction; the answer comes after the commit: `200` with NDJSON, one line per non-blank input line, in order: `{"line", "invoiceNumber", "status": "accepted" | "unchanged" | "refused", "error": {"code", "message", "details"}}` (error only when refused, with the single PUT\'s code and message).',
+        'The body is received whole (validated and spooled to a temporary file) before the database is touched, so a slow upload holds no connection; then everything is stored in one transaction, and the answer comes after the commit: `200` with NDJSON, one line per non-blank input line, in order: `{"line", "invoiceNumber", "status": "accepted" | "unchanged" | "refused", "error": {"code", "message", "details"}}` (error only when refused, with the single PUT\'s code and message).',
         'The counts are in the headers `X-Bulk-Accepted`, `X-Bulk-Unchanged`, `X-Bulk-Refused`. Sending the same file again is safe: what was stored answers `unchanged`.',
+        'Uploads merge one at a time; a merge the database rolls back as a deadlock is tried again (3 tries), then answered 503 `bulk_conflict` with nothing stored. A client that goes away before the body ends: 400 `request_aborted`, nothing stored.',
       ].join(' '),
       access: 'billing',
       body: { kind: 'raw', contentTypes: ['application/x-ndjson'], description: 'One invoice a line (the single PUT\'s body plus `invoiceNumber`).' },
       responses: { 200: { description: 'One answer line per input line, in order.', contentType: 'application/x-ndjson' } },
-      errors: ['too_many_lines', 'line_too_long'],
+      errors: ['too_many_lines', 'line_too_long', 'bulk_conflict'],
       handler: async (ctx) => {
         if (!ctx.is('application/x-ndjson')) {
           throw commonErrors.create('unsupported_media_type', 'The body must be NDJSON (Content-Type: application/x-ndjson), one invoice a line.');

@@ -66,8 +66,9 @@ export class InvoicesService {
   ) {}
 
   /**
-   * `POST /api/billing/invoices:bulk`: every line issued with the single feed's rules, in one
-   * transaction (staged, then merged in SQL); the answers come after the commit, one per line.
+   * `POST /api/billing/invoices:bulk`: the lines received whole (spooled to a temporary file), then
+   * every line issued with the single feed's rules in one transaction (staged, then merged in SQL);
+   * the answers come after the commit, one per line.
    */
   async issueBulk(lines: AsyncIterable<BulkLine>): Promise<BulkResult> {
     return issueBulk({ db: this.db, kind: this.dbKind, ledger: this.ledger, listeners: this.issuedListeners }, lines);

@@ -1,6 +1,9 @@
+import { once } from 'node:events';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDb } from '../helpers/db.js';
 import { BILLING_TOKEN, startTestService, type TestService } from '../helpers/service.js';
-import { putCustomer, uniqueNumber } from '../helpers/factories.js';
+import { putCustomer, putInvoice, uniqueNumber } from '../helpers/factories.js';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -49,6 +52,45 @@ function invoice(invoiceNumber: string, customerNumber: string, overrides: Recor
 /** A KSeF number of this test's own (unique per customer number). */
 function ksefOf(c: string): string {
   return `5492345678-20261101-${c.replace(/\D/g, '').padStart(12, '0').slice(-12)}-7C`;
+}
+
+/**
+ * A bulk upload whose body is sent piece by piece. `send` resolves once the server has taken the
+ * piece off the connection (the socket's buffers drained); `end` finishes the body and answers
+ * the response; `abort` drops the connection mid-body.
+ */
+function streamingBulk(service: TestService) {
+  const req = http.request(`${service.url}${BULK}`, { method: 'POST', headers: { ...NDJSON, authorization: `Bearer ${BILLING_TOKEN}` } });
+  const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+  return {
+    async send(text: string): Promise<void> {
+      if (!req.write(text)) await once(req, 'drain');
+    },
+    async end(text = ''): Promise<{ status: number; text: string }> {
+      req.end(text);
+      return response;
+    },
+    abort(): void {
+      response.catch(() => undefined);
+      req.destroy();
+    },
+  };
+}
+
+/** Blank lines (skipped, but numbered), 32 MB of them: more than a connection's buffers hold, so once sent the server is reading the body. */
+const FILLER_LINES = 32;
+async function sendFiller(upload: ReturnType<typeof streamingBulk>): Promise<void> {
+  const blank = `${' '.repeat(1_000_000)}\n`;
+  for (let i = 0; i < FILLER_LINES; i++) await upload.send(blank);
 }
 
 async function customerId(customerNumber: string): Promise<string> {
@@ -268,5 +310,115 @@ describe('POST /api/billing/invoices:bulk', () => {
     }
     const stored = await svc.db.knex('invoices').whereIn('customer_id', svc.db.knex('customers').whereIn('customer_number', customers).select('id')).count('* as n');
     expect(Number(stored[0]!.n)).toBe(300);
+  });
+
+  it('holds no database connection while the body is still arriving: other requests answer meanwhile', async () => {
+    // One connection in the pool, on PostgreSQL as on PGlite: an upload holding it would stall everything.
+    const db = await createTestDb({ poolMax: 1 });
+    const one = await startTestService({}, { db });
+    try {
+      const c = uniqueNumber('SL');
+      await putCustomer(one, c);
+      const upload = streamingBulk(one);
+      await upload.send(`${JSON.stringify(invoice(`FV/${c}/1`, c))}\n${JSON.stringify(invoice(`FV/${c}/2`, c))}\n`);
+      await sendFiller(upload);
+      // The upload's body is still open: a feed request that needs the database answers now.
+      await putInvoice(one, `FV/${c}/S`, { customerNumber: c, propertyId: `P-${c}`, amount: '100.00' });
+      expect(await one.db.knex('invoices').where('invoice_number', 'like', `FV/${c}/%`).pluck('invoice_number')).toEqual([`FV/${c}/S`]);
+      const res = await upload.end(`${JSON.stringify(invoice(`FV/${c}/S`, c))}\n${JSON.stringify(invoice(`FV/${c}/3`, c))}\n`);
+      expect(res.status).toBe(200);
+      const last = 2 + FILLER_LINES;
+      expect(answersOf(res.text).map((a) => [a.line, a.invoiceNumber, a.status])).toEqual([
+        [1, `FV/${c}/1`, 'accepted'],
+        [2, `FV/${c}/2`, 'accepted'],
+        [last + 1, `FV/${c}/S`, 'unchanged'],
+        [last + 2, `FV/${c}/3`, 'accepted'],
+      ]);
+      const stored = await one.db.knex('invoices').where('invoice_number', 'like', `FV/${c}/%`).orderBy('invoice_number').pluck('invoice_number');
+      expect(stored).toEqual([`FV/${c}/1`, `FV/${c}/2`, `FV/${c}/3`, `FV/${c}/S`]);
+    } finally {
+      await one.close();
+      await db.close();
+    }
+  });
+
+  it('stores nothing of an upload whose client goes away mid-body, and goes on serving', async () => {
+    const c = uniqueNumber('AB');
+    await putCustomer(svc, c);
+    const upload = streamingBulk(svc);
+    await upload.send(`${JSON.stringify(invoice(`FV/${c}/1`, c))}\n`);
+    await sendFiller(upload);
+    upload.abort();
+    await putInvoice(svc, `FV/${c}/2`, { customerNumber: c, propertyId: `P-${c}`, amount: '100.00' });
+    const again = await bulk([invoice(`FV/${c}/3`, c)]);
+    expect(again.status).toBe(200);
+    expect(await svc.db.knex('invoices').where('invoice_number', 'like', `FV/${c}/%`).orderBy('invoice_number').pluck('invoice_number')).toEqual([
+      `FV/${c}/2`,
+      `FV/${c}/3`,
+    ]);
+  });
+
+  it('answers both of two uploads that claim the same numbers for different customers, each number stored once', async () => {
+    // Different customers, so their locks do not order the two; the numbers come in opposite orders.
+    for (let round = 0; round < 4; round++) {
+      const [c1, c2] = [uniqueNumber('DL'), uniqueNumber('DL')];
+      await putCustomer(svc, c1!);
+      await putCustomer(svc, c2!);
+      const numbers = Array.from({ length: 60 }, (_, i) => `FV/DL/${c1}/${i}`);
+      const [a, b] = await Promise.all([
+        bulk(numbers.map((n) => invoice(n, c1!))),
+        bulk(numbers.map((n) => invoice(n, c2!)).reverse()),
+      ]);
+      expect([a.status, b.status], b.text).toEqual([200, 200]);
+      const owner = new Map<string, string>();
+      for (const [answers, c] of [[answersOf(a.text), c1!], [answersOf(b.text), c2!]] as const) {
+        expect(answers).toHaveLength(60);
+        for (const ans of answers) {
+          if (ans.status === 'accepted') {
+            expect(owner.has(ans.invoiceNumber!), ans.invoiceNumber!).toBe(false);
+            owner.set(ans.invoiceNumber!, c);
+          } else {
+            expect([ans.status, ans.error?.code]).toEqual(['refused', 'document_immutable']);
+          }
+        }
+      }
+      expect(owner.size).toBe(60);
+      const stored = await svc.db
+        .knex('invoices as i')
+        .join('customers as c', 'c.id', 'i.customer_id')
+        .whereIn('i.invoice_number', numbers)
+        .select('i.invoice_number', 'c.customer_number');
+      expect(new Map(stored.map((r) => [r.invoice_number, r.customer_number]))).toEqual(owner);
+    }
+  });
+
+  it('tries the merge again when the database rolls it back as a deadlock, and answers 503 bulk_conflict when it keeps failing', async () => {
+    const c = uniqueNumber('RT');
+    await putCustomer(svc, c);
+    let deadlocks = 0;
+    let calls = 0;
+    svc.deps.invoices.onIssued(async (_trx, issued) => {
+      if (!issued.some((i) => i.customerNumber === c)) return;
+      calls += 1;
+      if (deadlocks > 0) {
+        deadlocks -= 1;
+        throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      }
+    });
+    deadlocks = 2;
+    const ok = await bulk([invoice(`FV/${c}/1`, c), invoice(`FV/${c}/2`, c)]);
+    expect(ok.status).toBe(200);
+    expect(answersOf(ok.text).map((a) => a.status)).toEqual(['accepted', 'accepted']);
+    expect(calls).toBe(3);
+    expect((await svc.db.knex('invoices').where('invoice_number', 'like', `FV/${c}/%`)).length).toBe(2);
+
+    deadlocks = 3;
+    calls = 0;
+    const busy = await bulk([invoice(`FV/${c}/3`, c)]);
+    expect(busy.status).toBe(503);
+    expect(busy.body.error.code).toBe('bulk_conflict');
+    expect(busy.headers.get('retry-after')).toBe('1');
+    expect(calls).toBe(3);
+    expect(await svc.db.knex('invoices').where({ invoice_number: `FV/${c}/3` })).toHaveLength(0);
   });
 });
