@@ -361,17 +361,18 @@ describe('POST /api/billing/invoices:bulk', () => {
   it('answers both of two uploads that claim the same numbers for different customers, each number stored once', async () => {
     // Different customers, so their locks do not order the two; the numbers come in opposite orders.
     for (let round = 0; round < 4; round++) {
-      const [c1, c2] = [uniqueNumber('DL'), uniqueNumber('DL')];
-      await putCustomer(svc, c1!);
-      await putCustomer(svc, c2!);
+      const c1 = uniqueNumber('DL');
+      const c2 = uniqueNumber('DL');
+      await putCustomer(svc, c1);
+      await putCustomer(svc, c2);
       const numbers = Array.from({ length: 60 }, (_, i) => `FV/DL/${c1}/${i}`);
       const [a, b] = await Promise.all([
-        bulk(numbers.map((n) => invoice(n, c1!))),
-        bulk(numbers.map((n) => invoice(n, c2!)).reverse()),
+        bulk(numbers.map((n) => invoice(n, c1))),
+        bulk(numbers.map((n) => invoice(n, c2)).reverse()),
       ]);
       expect([a.status, b.status], b.text).toEqual([200, 200]);
       const owner = new Map<string, string>();
-      for (const [answers, c] of [[answersOf(a.text), c1!], [answersOf(b.text), c2!]] as const) {
+      for (const [answers, c] of [[answersOf(a.text), c1], [answersOf(b.text), c2]] as const) {
         expect(answers).toHaveLength(60);
         for (const ans of answers) {
           if (ans.status === 'accepted') {
@@ -397,13 +398,13 @@ describe('POST /api/billing/invoices:bulk', () => {
     await putCustomer(svc, c);
     let deadlocks = 0;
     let calls = 0;
-    svc.deps.invoices.onIssued(async (_trx, issued) => {
-      if (!issued.some((i) => i.customerNumber === c)) return;
+    // What the database answers a transaction it picked to break a lock cycle.
+    svc.deps.invoices.onIssued((_trx, issued) => {
+      if (!issued.some((i) => i.customerNumber === c)) return Promise.resolve();
       calls += 1;
-      if (deadlocks > 0) {
-        deadlocks -= 1;
-        throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
-      }
+      if (deadlocks === 0) return Promise.resolve();
+      deadlocks -= 1;
+      return Promise.reject(Object.assign(new Error('deadlock detected'), { code: '40P01' }));
     });
     deadlocks = 2;
     const ok = await bulk([invoice(`FV/${c}/1`, c), invoice(`FV/${c}/2`, c)]);
