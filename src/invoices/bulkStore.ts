@@ -66,23 +66,10 @@ export interface LineOutcome {
 }
 
 /** An accepted row, for the ledger and the invoice-issued listeners. */
-export interface StageAcceptedRow {
-  line: number;
+export interface StageAcceptedRow extends StageSequentialRow {
   invoice_id: string | number;
-  invoice_number: string;
   customer_id: string | number;
   property_id: string | number;
-  customer_number: string;
-  property_number: string;
-  kind: 'invoice' | 'correction';
-  issue_date: string;
-  due_date: string;
-  amount: string;
-  issued_by: 'office' | 'reader';
-  lines: InvoiceLine[];
-  ksef_number: string | null;
-  corrected_number: string | null;
-  content_hash: string;
 }
 
 const COLUMNS = [

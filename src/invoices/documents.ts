@@ -72,10 +72,9 @@ export async function existingInvoice(store: InvoiceStore, invoiceNumber: string
   return invoice;
 }
 
-/** The document as stored, built from what was written (no read-back). */
-export function documentOf(ids: { id: string; customerId: string; propertyId: string }, invoiceNumber: string, body: InvoiceBody, contentHash: string): Invoice {
+/** The document's own fields, as the feed sent them (what an insert writes). */
+export function fieldsOf(invoiceNumber: string, body: InvoiceBody, contentHash: string) {
   return {
-    ...ids,
     invoiceNumber,
     customerNumber: body.customerNumber,
     propertyNumber: body.propertyId,
@@ -90,6 +89,11 @@ export function documentOf(ids: { id: string; customerId: string; propertyId: st
     correctedInvoiceNumber: body.correctedInvoiceNumber ?? null,
     contentHash,
   };
+}
+
+/** The document as stored, built from what was written (no read-back). */
+export function documentOf(ids: { id: string; customerId: string; propertyId: string }, invoiceNumber: string, body: InvoiceBody, contentHash: string): Invoice {
+  return { ...ids, ...fieldsOf(invoiceNumber, body, contentHash) };
 }
 
 // The invoices module's refusals of the feed (single and bulk alike): one wording each.

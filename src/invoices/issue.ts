@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { unknownCustomer, unknownProperty } from '../customers/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { LedgerService } from '../ledger/index.js';
-import { documentOf, existingInvoice, immutable, ksefTaken, unknownCorrected } from './documents.js';
+import { documentOf, existingInvoice, fieldsOf, immutable, ksefTaken, unknownCorrected } from './documents.js';
 import type { InvoiceBody } from './schema.js';
 import { InvoiceStore, type IssueOutcome, type Invoice } from './store.js';
 
@@ -22,21 +22,7 @@ export async function issueOne(
 ): Promise<{ created: boolean; invoice: Invoice }> {
   const store = new InvoiceStore(trx);
   const insert = (db: Knex.Transaction) =>
-    new InvoiceStore(db).lockAndInsert({
-      invoiceNumber,
-      customerNumber: body.customerNumber,
-      propertyNumber: body.propertyId,
-      kind: body.kind,
-      issueDate: body.issueDate,
-      dueDate: body.dueDate,
-      amount: body.amount,
-      currency: body.currency,
-      issuedBy: body.issuedBy,
-      lines: body.lines,
-      ksefNumber: body.ksefNumber ?? null,
-      correctedInvoiceNumber: body.correctedInvoiceNumber ?? null,
-      contentHash,
-    });
+    new InvoiceStore(db).lockAndInsert(fieldsOf(invoiceNumber, body, contentHash));
   let found: IssueOutcome;
   try {
     found = options.savepoint && body.ksefNumber !== undefined ? await trx.transaction((sp) => insert(sp)) : await insert(trx);
