@@ -10,7 +10,8 @@
  *   the service: billing feed invoices one by one and in bulk (one NDJSON request), payment creation with the mock gateway,
  *   completion notifications (each delivered twice, credited once), GET /api/settlements
  *   (20 invoices + 20 payments), GET /api/invoices/{n}, GET /api/meters/{serial}, the web
- *   office's /rozrachunki with a session cookie.
+ *   office's /rozrachunki with a session cookie; on PostgreSQL, reconciliation of a 1,000,000-row
+ *   report (100,000 with --quick, bench/reconcile.ts in a child process) against a plain COPY.
  *
  * Options: --quick, --only=name[,name] (row names below), --server-only, --embedded-only,
  * --queries (count the SQL statements per request of each row, with knex's 'query' event),
@@ -456,6 +457,28 @@ async function notificationRows(dbLabel: string, db: Database, mainDeps: Deps, o
   }
 }
 
+/**
+ * Reconciliation of a signed report (bench/reconcile.ts in a child process: 1,000,000 rows, 100,000
+ * with --quick) next to a plain COPY of the same CSV; the rate column is report rows per second.
+ */
+async function reconcileRow(): Promise<void> {
+  const count = QUICK ? 100_000 : 1_000_000;
+  const what = `reconciliation of a ${fmt(count)}-row report (rows/s)`;
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(here, 'reconcile.js')], {
+      env: { ...process.env, BENCH_ROWS: String(count), DATABASE_URL: url },
+      maxBuffer: 1 << 20,
+    });
+    const secondsOf = (label: string) => Number(new RegExp(`${label}:\\s+([0-9.]+) s`).exec(stdout)?.[1]);
+    const total = secondsOf('reconciliation');
+    const copy = secondsOf('plain COPY of the CSV');
+    rows.push({ db: 'PostgreSQL', name: 'reconcile', what, rate: count / total, p50: NaN, p99: NaN, note: `${total.toFixed(1)} s; plain COPY ${copy.toFixed(2)} s: ${(total / copy).toFixed(1)} × (goal ≤ 5 ×)` });
+    process.stdout.write(`  PostgreSQL reconcile: ${total.toFixed(1)} s for ${fmt(count)} rows, ${(total / copy).toFixed(1)} × a plain COPY\n`);
+  } catch (err) {
+    rows.push({ db: 'PostgreSQL', name: 'reconcile', what, rate: NaN, p50: NaN, p99: NaN, note: `failed: ${String((err as Error).message).split('\n').slice(-3).join(' ')}` });
+  }
+}
+
 // ---- the table -----------------------------------------------------------------------------
 
 function table(): string {
@@ -490,6 +513,7 @@ async function main() {
     } finally {
       await db.close();
     }
+    if (wanted('reconcile')) await reconcileRow();
   }
 
   if (!flag('server-only')) {
