@@ -86,15 +86,18 @@ const mapCredit = (r: CreditDbRow): CreditRow => ({
   hasInvoiceTarget: r.has_invoice_target,
 });
 
-const CHARGES_SQL = `
-  SELECT i.id, i.invoice_number, i.kind, i.issue_date, i.due_date, i.amount, i.currency,
-         coalesce(a.paid, 0) AS paid, a.last_paid_on
-    FROM invoices i
-    LEFT JOIN LATERAL (
+/** What has been allocated to invoice `i` so far, and when its last credit came in (as `a`). */
+const PAID_OF_INVOICE = `LEFT JOIN LATERAL (
       SELECT sum(la.amount) AS paid, max(c.received_on) AS last_paid_on
         FROM ledger_allocations la JOIN ledger_credits c ON c.id = la.credit_id
        WHERE la.invoice_id = i.id
     ) a ON true`;
+
+const CHARGES_SQL = `
+  SELECT i.id, i.invoice_number, i.kind, i.issue_date, i.due_date, i.amount, i.currency,
+         coalesce(a.paid, 0) AS paid, a.last_paid_on
+    FROM invoices i
+    ${PAID_OF_INVOICE}`;
 
 const CREDITS_SQL = `
   SELECT c.id, c.kind, c.source, c.source_ref, c.document_number, c.amount, c.received_on,
@@ -142,11 +145,7 @@ const LEDGER_CTES = `
     SELECT i.id, i.invoice_number, i.kind, i.issue_date, i.due_date, i.amount,
            coalesce(a.paid, 0) AS paid, a.last_paid_on
       FROM invoices i
-      LEFT JOIN LATERAL (
-        SELECT sum(la.amount) AS paid, max(c.received_on) AS last_paid_on
-          FROM ledger_allocations la JOIN ledger_credits c ON c.id = la.credit_id
-         WHERE la.invoice_id = i.id
-      ) a ON true
+      ${PAID_OF_INVOICE}
      WHERE i.customer_id = :customerId
   ), credits AS (
     SELECT c.id, c.kind, c.document_number, c.amount, c.received_on, c.has_invoice_target,
@@ -382,11 +381,7 @@ export class LedgerStore {
     const { rows } = await this.db.raw<{ rows: { invoice_number: string; paid: string; payment_date: string | null }[] }>(
       `SELECT i.invoice_number, round(coalesce(a.paid, 0), 2) AS paid, CASE WHEN a.paid > 0 THEN a.last_paid_on END AS payment_date
          FROM invoices i
-         LEFT JOIN LATERAL (
-           SELECT sum(la.amount) AS paid, max(c.received_on) AS last_paid_on
-             FROM ledger_allocations la JOIN ledger_credits c ON c.id = la.credit_id
-            WHERE la.invoice_id = i.id
-         ) a ON true
+         ${PAID_OF_INVOICE}
         WHERE i.customer_id = :customerId${only}`,
       bindings,
     );
